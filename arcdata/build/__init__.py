@@ -1,0 +1,1 @@
+"""Building a dataset: plan versions, materialise rows, write shards, write the manifest last."""

@@ -1,0 +1,91 @@
+"""The manifest: the one file that says what a dataset is, how it was made and how to check it.
+
+It is deterministic (no clock, no host name: those go to build.json), so two builds of the same
+config give byte-identical manifests whatever the worker count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+FORMAT = "arcdata/1"
+
+
+def build_manifest(
+    *, config, digest, code_version, codec, read, shards, counts, num_ids, identifiers_sha256, units
+) -> dict:
+    requested = config["augment"]["versions"] + 1
+    short = {
+        t.id: c
+        for t, c in zip(read.tasks, counts, strict=True)
+        if c < requested and not (t.evaluation and not config["augment"]["evaluation"])
+    }
+    splits = {}
+    for split, entries in sorted(shards.items()):
+        splits[split] = {
+            "rows": sum(e["rows"] for e in entries),
+            "groups": sum(e["tasks"] for e in entries),
+            "puzzles": sum(e["versions"] for e in entries),
+            "shards": [{k: e[k] for k in ("path", "rows", "bytes", "sha256")} for e in entries],
+        }
+    return {
+        "format": FORMAT,
+        "name": config["name"],
+        "codec": codec.name,
+        "seq_len": codec.seq_len,
+        "vocab_size": codec.vocab_size,
+        "code_version": code_version,
+        "config_hash": digest,
+        "config": config,
+        "sources": [
+            {
+                "name": s.name,
+                "type": s.type,
+                "skipped": s.skipped,
+                "read": s.read,
+                "built": s.built,
+                "rejected": s.rejected,
+                "files": s.files,
+            }
+            for s in read.sources
+        ],
+        "totals": {
+            "tasks": len(read.tasks),
+            "versions": int(sum(counts)),
+            "examples": sum(s["rows"] for s in splits.values()),
+            "tasks_read": sum(s.read for s in read.sources),
+            "tasks_rejected": sum(s.rejected for s in read.sources),
+        },
+        "splits": splits,
+        "embedding_ids": {
+            "granularity": config["ids"],
+            "count": num_ids,
+            "file": "identifiers.parquet",
+            "sha256": identifiers_sha256,
+        },
+        "short_tasks": {"requested_versions": requested, "count": len(short), "tasks": short},
+        "rejects": [e.as_record() for e in read.rejects],
+        "units": units,
+    }
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Atomic JSON write: stable key order, temp file, rename."""
+    tmp = Path(str(path) + ".tmp")
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def read_manifest(root: str | Path) -> dict:
+    from arcdata.errors import DatasetError
+
+    path = Path(root) / "manifest.json"
+    if not path.exists():
+        raise DatasetError(f"{root}: no manifest.json (not an arcdata dataset, or unfinished)")
+    try:
+        return json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise DatasetError(f"{path}: unreadable manifest: {e}") from None

@@ -1,0 +1,203 @@
+"""Materialise the rows of one task: every version x pair, as column arrays per split.
+
+All versions of a task are produced by one gather: for each version an index image ``G[v]``
+says which raw cell lands in each output cell (the dihedral and Sudoku row/column moves), and a
+colour lookup renames values, ``M = cmap[v][values[G[v]]]``. No Python loop runs per version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from arcdata.augment import d4
+from arcdata.augment.plan import Versions, task_grids, task_rng
+from arcdata.records import Task
+
+ARC_CANVAS = 30
+
+
+@dataclass
+class TaskLayout:
+    """Where each grid of a task sits in its concatenated cell array."""
+
+    shapes: np.ndarray  # int64 [G, 2] (h, w) of every grid, order of plan.task_grids
+    starts: np.ndarray  # int64 [G]
+    values: np.ndarray  # uint8 [L]
+
+    @classmethod
+    def of(cls, task: Task) -> TaskLayout:
+        grids = task_grids(task)
+        shapes = np.array([g.shape for g in grids], dtype=np.int64)
+        sizes = shapes[:, 0] * shapes[:, 1]
+        starts = np.cumsum(sizes) - sizes
+        return cls(shapes, starts, np.concatenate([g.ravel() for g in grids]))
+
+
+def split_of_pairs(task: Task, rule: str) -> list[str]:
+    """The split each pair goes to, in ``task.pairs()`` order."""
+    out = []
+    for role, _, _ in task.pairs():
+        if not task.evaluation:
+            out.append("train")
+        elif role == "test":
+            out.append("test")
+        else:
+            out.append("train" if rule == "hrm" else "eval_demos")
+    return out
+
+
+def gather_images(layout: TaskLayout, versions: Versions) -> np.ndarray:
+    """[V, L] source index of every output cell of every version."""
+    n_v = len(versions)
+    parts = []
+    for (h, w), start in zip(layout.shapes.tolist(), layout.starts.tolist(), strict=True):
+        base = np.arange(h * w, dtype=np.int64).reshape(h, w) + start
+        table = np.stack([d4.apply(base, t).ravel() for t in range(8)])
+        if versions.row_maps is None:
+            parts.append(table[versions.dihedral.astype(np.int64)])
+            continue
+        # Sudoku (square grids): dihedral first, then rows, then columns.
+        moved = table.reshape(8, h, w)[versions.dihedral.astype(np.int64)]
+        rows = versions.row_maps.astype(np.int64)[:, :, None]
+        cols = versions.col_maps.astype(np.int64)[:, None, :]
+        parts.append(moved[np.arange(n_v)[:, None, None], rows, cols].reshape(n_v, -1))
+    return np.concatenate(parts, axis=1)
+
+
+def version_shapes(layout: TaskLayout, versions: Versions) -> np.ndarray:
+    """[V, G, 2] shape of every grid in every version (transposing ids swap h and w)."""
+    swap = np.isin(versions.dihedral, (1, 3, 6, 7))
+    shapes = np.broadcast_to(layout.shapes, (len(versions), *layout.shapes.shape)).copy()
+    shapes[swap] = shapes[swap][:, :, ::-1]
+    return shapes
+
+
+def translation_offsets(
+    task: Task, shapes: np.ndarray, in_train: np.ndarray, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """[V, P] random top-left offsets for train-split pairs; one per version stays at (0, 0).
+
+    Bounds follow the reference: r in [0, 30 - max(h_in, h_out)], same for columns.
+    """
+    n_v, n_grids, _ = shapes.shape
+    n_p = n_grids // 2
+    rng = task_rng(seed, task.id, stream=1)
+    hmax = np.maximum(shapes[:, 0::2, 0], shapes[:, 1::2, 0])
+    wmax = np.maximum(shapes[:, 0::2, 1], shapes[:, 1::2, 1])
+    u = rng.random((n_v, n_p, 2))
+    r = np.floor(u[..., 0] * (ARC_CANVAS - hmax + 1)).astype(np.int64)
+    c = np.floor(u[..., 1] * (ARC_CANVAS - wmax + 1)).astype(np.int64)
+    r[:, ~in_train] = 0
+    c[:, ~in_train] = 0
+    train_idx = np.flatnonzero(in_train)
+    if train_idx.size:
+        keep = train_idx[rng.integers(0, train_idx.size, size=n_v)]
+        r[np.arange(n_v), keep] = 0
+        c[np.arange(n_v), keep] = 0
+    return r, c
+
+
+def _cells_function(layout: TaskLayout, versions: Versions):
+    """A function giving the [V, len(idx)] transformed cells at positions ``idx``.
+
+    Without Sudoku moves only 8 index images exist, so versions are grouped by dihedral id and
+    each group is one small lookup ``cmaps[:, values_d[idx]]``; no [V, L] index matrix is built.
+    """
+    n_v = len(versions)
+    if versions.row_maps is not None:
+        gather = gather_images(layout, versions)
+        cells = np.take_along_axis(versions.colour_maps, layout.values[gather].astype(np.intp), 1)
+        return lambda idx: cells[:, idx]
+    groups = []
+    for t in np.unique(versions.dihedral).tolist():
+        rows = np.flatnonzero(versions.dihedral == t)
+        moved = np.concatenate(
+            [
+                d4.apply(layout.values[s : s + h * w].reshape(h, w), t).ravel()
+                for (h, w), s in zip(layout.shapes.tolist(), layout.starts.tolist(), strict=True)
+            ]
+        )
+        groups.append((rows, versions.colour_maps[rows], moved))
+
+    def cells(idx: np.ndarray) -> np.ndarray:
+        out = np.empty((n_v, len(idx)), dtype=np.uint8)
+        for rows, cmaps, moved in groups:
+            out[rows] = cmaps[:, moved[idx]]
+        return out
+
+    return cells
+
+
+@dataclass
+class Ids:
+    """How this task's rows get embedding ids (bases come from the driver's global count)."""
+
+    granularity: str
+    base: int  # first id of this task
+
+
+def embedding_ids(ids: Ids, n_versions: int, n_pairs: int) -> np.ndarray:
+    """[V, P] ids. version: base+v; task: base; pair: base + v*P + p; none: 0."""
+    v = np.arange(n_versions, dtype=np.int64)[:, None]
+    p = np.arange(n_pairs, dtype=np.int64)[None, :]
+    if ids.granularity == "version":
+        out = ids.base + v + 0 * p
+    elif ids.granularity == "task":
+        out = np.full((n_versions, n_pairs), ids.base, dtype=np.int64)
+    elif ids.granularity == "pair":
+        out = ids.base + v * n_pairs + p
+    else:
+        out = np.zeros((n_versions, n_pairs), dtype=np.int64)
+    return out.astype(np.int32)
+
+
+def ids_needed(granularity: str, n_versions: int, n_pairs: int) -> int:
+    """How many ids a task consumes (so the driver can lay out dense ranges)."""
+    return {"version": n_versions, "task": 1, "pair": n_versions * n_pairs, "none": 0}[granularity]
+
+
+def task_rows(
+    task: Task,
+    versions: Versions,
+    *,
+    split_rule: str,
+    translate: bool,
+    seed: int,
+    ids: Ids,
+) -> dict[str, dict[str, np.ndarray]]:
+    """Columns of this task's rows, grouped by split, ordered version-major then pair order."""
+    layout = TaskLayout.of(task)
+    pairs = task.pairs()
+    n_v, n_p = len(versions), len(pairs)
+    splits = np.array(split_of_pairs(task, split_rule))
+    shapes = version_shapes(layout, versions)
+    in_train = splits == "train"
+    if translate and in_train.any():
+        off_r, off_c = translation_offsets(task, shapes, in_train, seed)
+    else:
+        off_r = off_c = np.zeros((n_v, n_p), dtype=np.int64)
+    ids_vp = embedding_ids(ids, n_v, n_p)
+    sizes = layout.shapes[:, 0] * layout.shapes[:, 1]
+    cells = _cells_function(layout, versions)
+
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for split in dict.fromkeys(splits.tolist()):
+        sel = np.flatnonzero(splits == split)
+        cols: dict[str, np.ndarray] = {}
+        for kind, grid_idx in (("input", 2 * sel), ("output", 2 * sel + 1)):
+            idx = np.concatenate(
+                [np.arange(layout.starts[g], layout.starts[g] + sizes[g]) for g in grid_idx]
+            )
+            cols[kind] = cells(idx).ravel()
+            cols[kind + "_sizes"] = np.tile(sizes[grid_idx], n_v)
+            cols[kind + "_h"] = shapes[:, grid_idx, 0].ravel().astype(np.uint8)
+            cols[kind + "_w"] = shapes[:, grid_idx, 1].ravel().astype(np.uint8)
+        cols["version"] = np.repeat(np.arange(n_v, dtype=np.int32), sel.size)
+        cols["pair_number"] = np.tile(sel, n_v)
+        cols["offset_r"] = off_r[:, sel].ravel().astype(np.uint8)
+        cols["offset_c"] = off_c[:, sel].ravel().astype(np.uint8)
+        cols["embedding_id"] = ids_vp[:, sel].ravel()
+        out[split] = cols
+    return out

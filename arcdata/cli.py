@@ -1,0 +1,177 @@
+"""The ``arcdata`` command line: build, inspect, show, verify, export, import, train, evaluate.
+
+Every command teaches itself through ``--help``; errors that a user can fix print one clear
+line (which file, task or key) instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from arcdata import __version__
+from arcdata.errors import ArcdataError
+
+
+class FriendlyGroup(click.Group):
+    """Turn ArcdataError into a one-line message and exit status 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ArcdataError as e:
+            click.secho(f"error: {e}", fg="red", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="arcdata")
+def main() -> None:
+    """Build, check and train on HRM puzzle datasets (ARC-AGI, Sudoku, Maze).
+
+    \b
+    Typical session:
+      arcdata build pipelines/arc-agi-1.yaml --out data/arc1     # Parquet shards + manifest
+      arcdata inspect data/arc1                                  # what was built
+      arcdata show data/arc1 007bbfb7 --version 3                # look at a task
+      arcdata export data/arc1 --format hrm --out data/arc1-npy  # reference npy layout
+      arcdata train data/arc1 --out runs/arc1                    # train the included HRM
+    """
+
+
+@main.command()
+@click.argument("pipeline", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Destination folder (default: data/<pipeline name>).",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a pipeline key, e.g. --set augment.versions=100 "
+    "--set sources.conceptarc.path=~/ConceptARC. Repeatable.",
+)
+@click.option(
+    "--workers", type=int, default=None, help="Local worker processes (default: one per CPU core)."
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDR",
+    help="Use an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+    "(or set DASK_SCHEDULER_ADDRESS). The output path must be shared.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing dataset at --out.")
+@click.option(
+    "--resume", is_flag=True, help="Reuse shards an interrupted build of the same config finished."
+)
+@click.option(
+    "--on-error",
+    type=click.Choice(["fail", "skip"]),
+    default=None,
+    help="fail (default): stop before writing anything on bad input. "
+    "skip: build the rest and list rejects in the manifest.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def build(pipeline, out, overrides, workers, scheduler, overwrite, resume, on_error, quiet):
+    """Build the dataset a PIPELINE file describes into sharded Parquet + manifest.json.
+
+    Writes go to a hidden .partial folder next to --out and are renamed into place only when
+    complete. The same pipeline and seed give byte-identical shards whatever the worker count.
+    """
+    from arcdata.build.driver import build as run_build
+    from arcdata.config import load_pipeline
+    from arcdata.dataset import summary
+
+    config = load_pipeline(pipeline, list(overrides))
+    out = out or Path("data") / config["name"]
+    manifest = run_build(
+        config,
+        out,
+        workers=workers,
+        scheduler=scheduler,
+        overwrite=overwrite,
+        resume=resume,
+        on_error=on_error,
+        progress=not quiet,
+    )
+    click.echo(summary(out))
+    click.echo(f"wrote {out} ({manifest['totals']['examples']:,} examples)")
+
+
+@main.command()
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def inspect(dataset):
+    """Summarise a built DATASET: sources, splits, shards, sizes, ids, short tasks, rejects."""
+    from arcdata.dataset import summary
+
+    click.echo(summary(dataset))
+
+
+@main.command()
+@click.argument("target", type=click.Path(exists=True, path_type=Path))
+@click.argument("task")
+@click.option(
+    "--version",
+    "version",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Which augmented version (0 = the original).",
+)
+@click.option(
+    "--png",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a picture of the task to this PNG file.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Pipeline overrides (when TARGET is a pipeline file).",
+)
+def show(target, task, version, png, overrides):
+    """Show TASK of a built dataset folder or of a PIPELINE file, in colour.
+
+    From a pipeline the version is computed on the fly (no build needed), so you can look at
+    what an augmentation setting does before building.
+    """
+    from arcdata.show import show_task
+
+    click.echo(show_task(target, task, version, png=png, overrides=list(overrides)))
+
+
+def _register_optional() -> None:
+    """Commands whose modules may pull in torch are imported only when present."""
+    import importlib
+
+    for module, name in (
+        ("arcdata.verify", "verify_cmd"),
+        ("arcdata.formats.cli", "export_cmd"),
+        ("arcdata.formats.cli", "import_cmd"),
+        ("arcdata.hrm.cli", "train_cmd"),
+        ("arcdata.hrm.cli", "evaluate_cmd"),
+        ("arcdata.hrm.cli", "report_cmd"),
+    ):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name and e.name.startswith("arcdata"):
+                continue
+            raise
+        cmd = getattr(mod, name, None)
+        if cmd is not None:
+            main.add_command(cmd)
+
+
+_register_optional()
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""Pipeline files: load (safely), apply ``--set`` overrides, fill defaults, validate.
+
+A pipeline is declarative data, like an HF ``datasets`` builder config: nothing in it runs.
+YAML is parsed with ``safe_load`` and checked against ``schemas/pipeline.schema.json`` so a
+typo fails before any work starts, with the bad key spelled out.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from arcdata.errors import ConfigError
+
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema_files" / "pipeline.schema.json"
+
+DEFAULTS: dict = {
+    "codec": "arc",
+    "seed": 0,
+    "split": "hrm",
+    "ids": "version",
+    "on_error": "fail",
+    "augment": {
+        "versions": 1000,
+        "dihedral": [0, 1, 2, 3, 4, 5, 6, 7],
+        "colours": {"permute": True, "fixed": [0]},
+        "sudoku": False,
+        "translate": True,
+        "evaluation": True,
+        "draws_factor": 5,
+    },
+    "shards": {"rows": 131072, "row_group": 16384, "compression": "zstd", "compression_level": 1},
+}
+
+
+def _schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def merge(base: dict, over: dict) -> dict:
+    """Deep merge: mappings merge key by key, everything else is replaced."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def parse_override(text: str) -> tuple[list[str], object]:
+    """``augment.versions=10`` -> (["augment", "versions"], 10); values are YAML scalars."""
+    if "=" not in text:
+        raise ConfigError(f"--set expects key=value, got {text!r}")
+    key, raw = text.split("=", 1)
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise ConfigError(f"--set has an empty key in {text!r}")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"--set {key}: cannot parse value {raw!r}: {e}") from None
+    return parts, value
+
+
+def apply_overrides(config: dict, overrides: list[str]) -> dict:
+    out = copy.deepcopy(config)
+    for text in overrides:
+        parts, value = parse_override(text)
+        node = out
+        for p in parts[:-1]:
+            if not isinstance(node.get(p), dict):
+                node[p] = {}
+            node = node[p]
+        node[parts[-1]] = value
+    return out
+
+
+def load_yaml(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: pipeline file not found") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: pipeline file is not UTF-8 text") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a pipeline must be a mapping of keys to values")
+    return data
+
+
+def validate(config: dict, origin: str = "pipeline") -> None:
+    errors = sorted(
+        jsonschema.Draft202012Validator(_schema()).iter_errors(config),
+        key=lambda e: list(e.absolute_path),
+    )
+    if errors:
+        lines = []
+        for e in errors[:5]:
+            key = ".".join(str(p) for p in e.absolute_path) or "(top level)"
+            lines.append(f"  {key}: {e.message}")
+        raise ConfigError(f"{origin}: invalid pipeline\n" + "\n".join(lines))
+
+
+def resolve(
+    raw: dict,
+    overrides: list[str] | None = None,
+    *,
+    origin: str = "pipeline",
+    base_dir: Path | None = None,
+) -> dict:
+    """Defaults <- file <- overrides, validated; relative source paths resolved against
+    ``base_dir`` (the pipeline's folder) so a pipeline runs from any working directory."""
+    config = merge(DEFAULTS, raw)
+    config = apply_overrides(config, overrides or [])
+    validate(config, origin)
+    for name, spec in config["sources"].items():
+        for key in ("path", "challenges", "solutions"):
+            value = spec.get(key)
+            if isinstance(value, str) and base_dir is not None:
+                p = Path(value).expanduser()
+                spec[key] = str(p if p.is_absolute() else (base_dir / p).resolve())
+        spec.setdefault("name", name)
+    return config
+
+
+def load_pipeline(path: str | Path, overrides: list[str] | None = None) -> dict:
+    """Read a pipeline file. Overrides' relative paths are taken from the working directory."""
+    path = Path(path)
+    raw = load_yaml(path)
+    config = resolve(raw, None, origin=str(path), base_dir=path.resolve().parent)
+    if overrides:
+        config = apply_overrides(config, overrides)
+        validate(config, f"{path} (with --set)")
+        for spec in config["sources"].values():
+            for key in ("path", "challenges", "solutions"):
+                value = spec.get(key)
+                if isinstance(value, str):
+                    spec[key] = str(Path(value).expanduser().resolve())
+    return config
+
+
+def config_hash(config: dict) -> str:
+    """sha256 of the canonical JSON of a resolved config: the dataset's recipe fingerprint."""
+    blob = json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()

@@ -1,0 +1,100 @@
+"""``arcdata show``: one task's pairs as coloured terminal blocks and optionally a PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from arcdata.errors import ArcdataError
+from arcdata.render import ansi_grid, compose, grid_image, side_by_side, write_png
+
+
+def _from_dataset(root: Path, task_id: str, version: int):
+    from arcdata.build.manifest import read_manifest
+    from arcdata.dataset import task_examples
+
+    codec = read_manifest(root)["codec"]
+    examples = task_examples(root, task_id, version)
+    if not examples:
+        raise ArcdataError(f"{root}: no rows for task {task_id!r} version {version}")
+    header = (
+        f"{task_id} version {version}: dihedral {examples[0].dihedral}, "
+        f"colour map {examples[0].colour_map}"
+    )
+    pairs = [
+        (f"{e.split}/{e.role}[{e.pair_index}] offset {e.offset}", e.input, e.output)
+        for e in examples
+    ]
+    return codec, header, pairs
+
+
+def _from_pipeline(path: Path, task_id: str, version: int, overrides: list[str]):
+    from arcdata.build.driver import read_tasks
+    from arcdata.build.rows import Ids, task_rows
+    from arcdata.build.units import plan_task
+    from arcdata.config import load_pipeline
+
+    config = load_pipeline(path, overrides)
+    tasks = {t.id: t for t in read_tasks(config).tasks}
+    if task_id not in tasks:
+        raise ArcdataError(f"{path}: no task {task_id!r} in the pipeline's sources")
+    task = tasks[task_id]
+    versions = plan_task(task, config)
+    if not 0 <= version < len(versions):
+        raise ArcdataError(f"task {task_id} has versions 0..{len(versions) - 1}")
+    rows = task_rows(
+        task,
+        versions,
+        split_rule=config["split"],
+        translate=False,
+        seed=config["seed"],
+        ids=Ids("none", 0),
+    )
+    pairs = []
+    for split, cols in rows.items():
+        sel = np.flatnonzero(cols["version"] == version)
+        for kind in ("input", "output"):
+            starts = np.cumsum(cols[kind + "_sizes"]) - cols[kind + "_sizes"]
+            cols[kind + "_grids"] = [
+                cols[kind][starts[i] : starts[i] + cols[kind + "_sizes"][i]].reshape(
+                    cols[kind + "_h"][i], cols[kind + "_w"][i]
+                )
+                for i in sel
+            ]
+        for j, i in enumerate(sel):
+            role, idx, _ = task.pairs()[cols["pair_number"][i]]
+            pairs.append(
+                (f"{split}/{role}[{idx}]", cols["input_grids"][j], cols["output_grids"][j])
+            )
+    cmap = "".join(map(str, versions.colour_maps[version]))
+    header = (
+        f"{task_id} version {version}: dihedral {versions.dihedral[version]}, colour map {cmap}"
+    )
+    return config["codec"], header, pairs
+
+
+def show_task(
+    target: Path,
+    task_id: str,
+    version: int,
+    *,
+    png: Path | None = None,
+    overrides: list[str] | None = None,
+) -> str:
+    if target.is_dir():
+        codec, header, pairs = _from_dataset(target, task_id, version)
+    else:
+        codec, header, pairs = _from_pipeline(target, task_id, version, overrides or [])
+    out = [header]
+    for label, inp, outp in pairs:
+        out.append(label)
+        width_in = 2 * inp.shape[1] if not codec.startswith("sudoku") else 2 * inp.shape[1] - 1
+        width_out = 2 * outp.shape[1] if not codec.startswith("sudoku") else 2 * outp.shape[1] - 1
+        out.append(
+            side_by_side([ansi_grid(inp, codec), ansi_grid(outp, codec)], [width_in, width_out])
+        )
+    if png is not None:
+        write_png(png, compose([[grid_image(i, codec), grid_image(o, codec)] for _, i, o in pairs]))
+        out.append(f"wrote {png}")
+    return "\n".join(out)

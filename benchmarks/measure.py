@@ -1,0 +1,43 @@
+"""Wall time and peak memory of a command, counting every process it starts.
+
+A Dask build runs in several processes (driver, scheduler, workers), so the peak of the sum of
+their resident set sizes, sampled every 20 ms, is the honest memory figure.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import psutil
+
+
+def run_measured(cmd: list[str], interval: float = 0.02) -> tuple[float, int]:
+    """Run ``cmd``; return (wall seconds, peak summed RSS in bytes). Raises if it fails."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    root = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        total = 0
+        try:
+            procs = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            break
+        for p in procs:
+            try:
+                total += p.memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
+        peak = max(peak, total)
+        time.sleep(interval)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    return wall, peak
+
+
+def folder_bytes(path) -> int:
+    from pathlib import Path
+
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())

