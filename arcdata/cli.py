@@ -137,7 +137,13 @@ def inspect(dataset):
     metavar="KEY=VALUE",
     help="Pipeline overrides (when TARGET is a pipeline file).",
 )
-def show(target, task, version, png, overrides):
+@click.option(
+    "--colour/--no-colour",
+    "colour",
+    default=None,
+    help="Colour blocks or plain digits (default: colour on a terminal).",
+)
+def show(target, task, version, png, overrides, colour):
     """Show TASK of a built dataset folder or of a PIPELINE file, in colour.
 
     From a pipeline the version is computed on the fly (no build needed), so you can look at
@@ -145,7 +151,10 @@ def show(target, task, version, png, overrides):
     """
     from arcdata.show import show_task
 
-    click.echo(show_task(target, task, version, png=png, overrides=list(overrides)))
+    if colour is None:
+        colour = sys.stdout.isatty()
+    text = show_task(target, task, version, png=png, overrides=list(overrides), colour=colour)
+    click.echo(text, color=colour)
 
 
 def _register_optional() -> None:

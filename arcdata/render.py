@@ -37,9 +37,14 @@ def palette_for(codec: str) -> np.ndarray:
     return MAZE_PALETTE if codec == "maze" else ARC_PALETTE
 
 
-def ansi_grid(grid: np.ndarray, codec: str = "arc") -> list[str]:
-    """Lines of two-space cells on a 24-bit background colour (Sudoku shows digits instead)."""
+def ansi_grid(grid: np.ndarray, codec: str = "arc", colour: bool = True) -> list[str]:
+    """Lines of two-space cells on a 24-bit background colour; digits (Sudoku), maze characters,
+    or plain digits when the output is not a colour terminal."""
     lines = []
+    if codec == "maze" and not colour:
+        return ["".join("# SGo"[v] for v in row) for row in grid.tolist()]
+    if not colour:
+        return [" ".join(str(v) for v in row) + " " for row in grid.tolist()]
     if codec.startswith("sudoku"):
         for row in grid.tolist():
             lines.append(" ".join("." if v == 0 else str(v) for v in row))

@@ -74,6 +74,12 @@ def _from_pipeline(path: Path, task_id: str, version: int, overrides: list[str])
     return config["codec"], header, pairs
 
 
+def _visible(line: str) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", line)
+
+
 def show_task(
     target: Path,
     task_id: str,
@@ -81,6 +87,7 @@ def show_task(
     *,
     png: Path | None = None,
     overrides: list[str] | None = None,
+    colour: bool = True,
 ) -> str:
     if target.is_dir():
         codec, header, pairs = _from_dataset(target, task_id, version)
@@ -89,11 +96,9 @@ def show_task(
     out = [header]
     for label, inp, outp in pairs:
         out.append(label)
-        width_in = 2 * inp.shape[1] if not codec.startswith("sudoku") else 2 * inp.shape[1] - 1
-        width_out = 2 * outp.shape[1] if not codec.startswith("sudoku") else 2 * outp.shape[1] - 1
-        out.append(
-            side_by_side([ansi_grid(inp, codec), ansi_grid(outp, codec)], [width_in, width_out])
-        )
+        blocks = [ansi_grid(inp, codec, colour), ansi_grid(outp, codec, colour)]
+        widths = [len(_visible(b[0])) for b in blocks]
+        out.append(side_by_side(blocks, widths))
     if png is not None:
         write_png(png, compose([[grid_image(i, codec), grid_image(o, codec)] for _, i, o in pairs]))
         out.append(f"wrote {png}")
