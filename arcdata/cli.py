@@ -14,9 +14,41 @@ import click
 from arcdata import __version__
 from arcdata.errors import ArcdataError
 
+LAZY_COMMANDS = {
+    "verify": "arcdata.verify:verify_cmd",
+    "export": "arcdata.formats.cli:export_cmd",
+    "import": "arcdata.formats.cli:import_cmd",
+    "train": "arcdata.hrm.cli:train_cmd",
+    "evaluate": "arcdata.hrm.cli:evaluate_cmd",
+}
+"""Commands living in heavier modules (torch): imported only when used, so that ``arcdata
+build`` starts fast and its process stays small."""
 
-class FriendlyGroup(click.Group):
-    """Turn ArcdataError into a one-line message and exit status 2."""
+
+def _lazy(name: str) -> click.Command | None:
+    import importlib
+
+    module, attr = LAZY_COMMANDS[name].split(":")
+    try:
+        return getattr(importlib.import_module(module), attr, None)
+    except ModuleNotFoundError as e:
+        if e.name and e.name.startswith("arcdata"):
+            return None
+        raise
+
+
+class ArcdataGroup(click.Group):
+    """Lazy subcommands, and ArcdataError shown as one line with exit status 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        lazy = {n for n in LAZY_COMMANDS if _lazy(n) is not None}
+        return sorted(set(super().list_commands(ctx)) | lazy)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        cmd = super().get_command(ctx, name)
+        if cmd is None and name in LAZY_COMMANDS:
+            cmd = _lazy(name)
+        return cmd
 
     def invoke(self, ctx):
         try:
@@ -26,7 +58,7 @@ class FriendlyGroup(click.Group):
             sys.exit(2)
 
 
-@click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ArcdataGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="arcdata")
 def main() -> None:
     """Build, check and train on HRM puzzle datasets (ARC-AGI, Sudoku, Maze).
@@ -156,31 +188,6 @@ def show(target, task, version, png, overrides, colour):
     text = show_task(target, task, version, png=png, overrides=list(overrides), colour=colour)
     click.echo(text, color=colour)
 
-
-def _register_optional() -> None:
-    """Commands whose modules may pull in torch are imported only when present."""
-    import importlib
-
-    for module, name in (
-        ("arcdata.verify", "verify_cmd"),
-        ("arcdata.formats.cli", "export_cmd"),
-        ("arcdata.formats.cli", "import_cmd"),
-        ("arcdata.hrm.cli", "train_cmd"),
-        ("arcdata.hrm.cli", "evaluate_cmd"),
-        ("arcdata.hrm.cli", "report_cmd"),
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as e:
-            if e.name and e.name.startswith("arcdata"):
-                continue
-            raise
-        cmd = getattr(mod, name, None)
-        if cmd is not None:
-            main.add_command(cmd)
-
-
-_register_optional()
 
 if __name__ == "__main__":
     main()

@@ -106,6 +106,8 @@ def _cells_function(layout: TaskLayout, versions: Versions):
     each group is one small lookup ``cmaps[:, values_d[idx]]``; no [V, L] index matrix is built.
     """
     n_v = len(versions)
+    if versions.cells is not None:
+        return lambda idx: versions.cells[:, idx]
     if versions.row_maps is not None:
         gather = gather_images(layout, versions)
         cells = np.take_along_axis(versions.colour_maps, layout.values[gather].astype(np.intp), 1)

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from arcdata.augment.plan import Versions, identity_versions, plan_dihedral_colour
+from arcdata.augment.plan import Versions, identity_versions, plan_dihedral_colour, plan_sudoku
 from arcdata.build.rows import Ids, ids_needed, task_rows
 from arcdata.build.shards import assemble, digit_strings, repeat_strings, write_parquet
 from arcdata.records import Task
@@ -45,14 +45,16 @@ def pack_units(tasks: list[Task], versions: int, target_rows: int) -> list[Unit]
 
 def plan_task(task: Task, config: dict) -> Versions:
     aug = config["augment"]
-    if task.evaluation and not aug["evaluation"]:
-        return identity_versions()
+    frozen = task.evaluation and not aug["evaluation"]
     if aug.get("sudoku"):
-        from arcdata.augment.sudoku import plan_versions
-
-        return plan_versions(
-            task, versions=aug["versions"], seed=config["seed"], draws_factor=aug["draws_factor"]
+        return plan_sudoku(
+            task,
+            versions=0 if frozen else aug["versions"],
+            seed=config["seed"],
+            draws_factor=aug["draws_factor"],
         )
+    if frozen:
+        return identity_versions()
     colours = aug["colours"]
     return plan_dihedral_colour(
         task,
@@ -81,7 +83,12 @@ def build_unit(
     config: dict,
     tmp_dir: str,
 ) -> dict:
-    """Materialise and write one unit's shards (one file per split) and identifier rows."""
+    """Materialise and write one unit's shards (one file per split) and identifier rows.
+
+    ``plans`` is None when no planning stage ran (ids that do not depend on version counts).
+    """
+    if plans is None:
+        plans = plan_unit(tasks, config)
     blocks: dict[str, list] = {}
     for task, versions, base in zip(tasks, plans, id_bases, strict=True):
         per_split = task_rows(

@@ -73,7 +73,9 @@ def require_path(spec: dict, key: str = "path") -> Path:
     """The source's path, checked to exist, or an error naming the source and key."""
     value = spec.get(key)
     if not value:
-        raise ConfigError(f"sources: a {spec.get('type')!r} source needs '{key}'")
+        where = f"sources.{spec['name']}" if spec.get("name") else "sources"
+        hint = f": {spec['hint']}" if spec.get("hint") else ""
+        raise ConfigError(f"{where}: a {spec.get('type')!r} source needs '{key}'{hint}")
     path = Path(str(value)).expanduser()
     if not path.exists():
         raise InputError("file or folder does not exist", file=str(path), field=key)
