@@ -23,6 +23,8 @@ class Example:
     pair_index: int
     dihedral: int
     colour_map: str
+    row_map: str | None
+    col_map: str | None
     embedding_id: int
     offset: tuple[int, int]
     input: np.ndarray
@@ -58,6 +60,8 @@ def task_examples(root: str | Path, task_id: str, version: int | None = None) ->
                 r["pair_index"],
                 r["dihedral"],
                 r["colour_map"],
+                r["row_map"],
+                r["col_map"],
                 r["embedding_id"],
                 (r["offset_r"], r["offset_c"]),
                 np.frombuffer(r["input"], np.uint8).reshape(r["input_h"], r["input_w"]),

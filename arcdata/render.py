@@ -41,6 +41,8 @@ def ansi_grid(grid: np.ndarray, codec: str = "arc", colour: bool = True) -> list
     """Lines of two-space cells on a 24-bit background colour; digits (Sudoku), maze characters,
     or plain digits when the output is not a colour terminal."""
     lines = []
+    if codec.startswith("sudoku"):
+        return [" ".join("." if v == 0 else str(v) for v in row) for row in grid.tolist()]
     if codec == "maze" and not colour:
         return ["".join("# SGo"[v] for v in row) for row in grid.tolist()]
     if not colour:

@@ -22,6 +22,8 @@ def _from_dataset(root: Path, task_id: str, version: int):
         f"{task_id} version {version}: dihedral {examples[0].dihedral}, "
         f"colour map {examples[0].colour_map}"
     )
+    if examples[0].row_map:
+        header += f", rows {examples[0].row_map}, columns {examples[0].col_map}"
     pairs = [
         (f"{e.split}/{e.role}[{e.pair_index}] offset {e.offset}", e.input, e.output)
         for e in examples
@@ -71,6 +73,10 @@ def _from_pipeline(path: Path, task_id: str, version: int, overrides: list[str])
     header = (
         f"{task_id} version {version}: dihedral {versions.dihedral[version]}, colour map {cmap}"
     )
+    if versions.row_maps is not None:
+        rows = "".join(map(str, versions.row_maps[version]))
+        cols = "".join(map(str, versions.col_maps[version]))
+        header += f", rows {rows}, columns {cols}"
     return config["codec"], header, pairs
 
 
