@@ -156,9 +156,14 @@ def plan_sudoku(task: Task, *, versions: int, seed: int, draws_factor: int = 5) 
     grids = np.stack(task_grids(task))
     n = grids.shape[-1]
     if versions <= 0:
-        out = identity_versions()
         ident = np.arange(n, dtype=np.uint8)[None, :]
-        return Versions(out.dihedral, out.colour_maps, ident, ident.copy())
+        return Versions(
+            np.zeros(1, np.int8),
+            colour.IDENTITY[None, :].copy(),
+            ident,
+            ident.copy(),
+            cells=grids.reshape(1, -1),
+        )
     fixed = [0, *range(n + 1, 10)]
     rng = task_rng(seed, task.id)
     original = grids.reshape(-1)

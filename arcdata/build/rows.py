@@ -1,8 +1,8 @@
 """Materialise the rows of one task: every version x pair, as column arrays per split.
 
-All versions of a task are produced by one gather: for each version an index image ``G[v]``
-says which raw cell lands in each output cell (the dihedral and Sudoku row/column moves), and a
-colour lookup renames values, ``M = cmap[v][values[G[v]]]``. No Python loop runs per version.
+Versions are grouped by dihedral id: each group's cells are one lookup of its colour maps at
+the transformed cells, ``cmaps[:, moved[idx]]``, so no Python loop runs per version. Sudoku
+versions arrive with their cells already made by the planner (it needs them to deduplicate).
 """
 
 from __future__ import annotations
@@ -48,24 +48,6 @@ def split_of_pairs(task: Task, rule: str) -> list[str]:
     return out
 
 
-def gather_images(layout: TaskLayout, versions: Versions) -> np.ndarray:
-    """[V, L] source index of every output cell of every version."""
-    n_v = len(versions)
-    parts = []
-    for (h, w), start in zip(layout.shapes.tolist(), layout.starts.tolist(), strict=True):
-        base = np.arange(h * w, dtype=np.int64).reshape(h, w) + start
-        table = np.stack([d4.apply(base, t).ravel() for t in range(8)])
-        if versions.row_maps is None:
-            parts.append(table[versions.dihedral.astype(np.int64)])
-            continue
-        # Sudoku (square grids): dihedral first, then rows, then columns.
-        moved = table.reshape(8, h, w)[versions.dihedral.astype(np.int64)]
-        rows = versions.row_maps.astype(np.int64)[:, :, None]
-        cols = versions.col_maps.astype(np.int64)[:, None, :]
-        parts.append(moved[np.arange(n_v)[:, None, None], rows, cols].reshape(n_v, -1))
-    return np.concatenate(parts, axis=1)
-
-
 def version_shapes(layout: TaskLayout, versions: Versions) -> np.ndarray:
     """[V, G, 2] shape of every grid in every version (transposing ids swap h and w)."""
     swap = np.isin(versions.dihedral, (1, 3, 6, 7))
@@ -106,12 +88,8 @@ def _cells_function(layout: TaskLayout, versions: Versions):
     each group is one small lookup ``cmaps[:, values_d[idx]]``; no [V, L] index matrix is built.
     """
     n_v = len(versions)
-    if versions.cells is not None:
+    if versions.cells is not None:  # Sudoku: the planner already made every version's cells
         return lambda idx: versions.cells[:, idx]
-    if versions.row_maps is not None:
-        gather = gather_images(layout, versions)
-        cells = np.take_along_axis(versions.colour_maps, layout.values[gather].astype(np.intp), 1)
-        return lambda idx: cells[:, idx]
     groups = []
     for t in np.unique(versions.dihedral).tolist():
         rows = np.flatnonzero(versions.dihedral == t)
