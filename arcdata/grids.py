@@ -144,16 +144,18 @@ def crop_prediction(tokens: np.ndarray, side: int = ARC_SIDE, shift: int = 2) ->
 
     Predictions need not be well formed, so this scans like the reference's evaluator: width
     from the first row's run of colour tokens, then rows while they stay colour over that width.
+    ``tokens`` is a flat row or any 2-D window of the canvas (to crop from an offset).
     Returns None when the top-left cell is not a colour.
     """
-    canvas = np.asarray(tokens).reshape(side, side)
+    tokens = np.asarray(tokens)
+    canvas = tokens if tokens.ndim == 2 else tokens.reshape(side, side)
     colour = canvas >= shift
-    if not colour[0, 0]:
+    if not colour.size or not colour[0, 0]:
         return None
     first_row = colour[0]
-    width = int(np.argmin(first_row)) if not first_row.all() else side
+    width = int(np.argmin(first_row)) if not first_row.all() else canvas.shape[1]
     rows_ok = colour[:, :width].all(axis=1)
-    height = int(np.argmin(rows_ok)) if not rows_ok.all() else side
+    height = int(np.argmin(rows_ok)) if not rows_ok.all() else canvas.shape[0]
     return (canvas[:height, :width] - shift).astype(np.uint8)
 
 
