@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 from pathlib import Path
 
 import jsonschema
@@ -63,8 +64,8 @@ def parse_override(text: str) -> tuple[list[str], object]:
         raise ConfigError(f"--set has an empty key in {text!r}")
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError as e:
-        raise ConfigError(f"--set {key}: cannot parse value {raw!r}: {e}") from None
+    except (yaml.YAMLError, RecursionError) as e:
+        raise ConfigError(f"--set {key}: cannot parse value {raw[:80]!r}: {e}") from None
     return parts, value
 
 
@@ -93,12 +94,49 @@ def load_yaml(path: str | Path) -> dict:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid YAML: nested too deeply") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a pipeline must be a mapping of keys to values")
     return data
 
 
+MAX_VALUES = 100_000
+MAX_DEPTH = 64
+
+
+def _plain(value: object, key: str, seen: list[int] | None = None, depth: int = 0) -> None:
+    """JSON data only, and of sane size: YAML also yields dates, sets, bytes and non-string
+    keys, which the schema cannot judge and ``config_hash`` / the manifest cannot write, and
+    its aliases can expand a few lines into billions of values (a "billion laughs" file)."""
+    seen = [0] if seen is None else seen
+    seen[0] += 1
+    if seen[0] > MAX_VALUES:
+        raise ConfigError(f"more than {MAX_VALUES:,} values (after expanding YAML aliases)")
+    if depth > MAX_DEPTH:
+        raise ConfigError(f"{key}: nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise ConfigError(f"{key or '(top level)'}: key {k!r} must be a string")
+            _plain(v, f"{key}.{k}" if key else k, seen, depth + 1)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _plain(v, f"{key}.{i}", seen, depth + 1)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{key}: {value!r} is not a finite number")
+    elif value is not None and not isinstance(value, str | int | float | bool):
+        raise ConfigError(
+            f"{key}: {type(value).__name__} values are not allowed "
+            "(only strings, numbers, booleans, null, lists and mappings)"
+        )
+
+
 def validate(config: dict, origin: str = "pipeline") -> None:
+    try:
+        _plain(config, "")
+    except ConfigError as e:
+        raise ConfigError(f"{origin}: invalid pipeline\n  {e}") from None
     errors = sorted(
         jsonschema.Draft202012Validator(_schema()).iter_errors(config),
         key=lambda e: list(e.absolute_path),

@@ -10,6 +10,7 @@ import polars as pl
 
 from arcdata.build.manifest import read_manifest
 from arcdata.errors import DatasetError
+from arcdata.paths import safe_member
 
 
 @dataclass
@@ -37,7 +38,10 @@ def shard_paths(root: str | Path, manifest: dict, split: str | None = None) -> l
     for s in splits:
         if s not in manifest["splits"]:
             raise DatasetError(f"{root}: no split {s!r}; has {sorted(manifest['splits'])}")
-        out += [Path(root) / e["path"] for e in manifest["splits"][s]["shards"]]
+        out += [
+            safe_member(root, e["path"], f"split {s} shard path")
+            for e in manifest["splits"][s]["shards"]
+        ]
     return out
 
 

