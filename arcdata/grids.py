@@ -182,36 +182,29 @@ def encode_packed(
     cols = np.zeros(n, np.int64) if cols is None else cols.astype(np.int64)
     out = np.zeros((n, side * side), dtype=np.uint8)
     sizes = heights * widths
-    total = int(sizes.sum())
-    if total:
-        owner = np.repeat(np.arange(n), sizes)
-        within = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    owner, within = _expand(np.arange(n), sizes)
+    if owner.size:
         w_o = widths[owner]
         pos = (rows[owner] + within // w_o) * side + cols[owner] + within % w_o
-        src = np.repeat(starts.astype(np.int64), sizes) + within
+        src = starts.astype(np.int64)[owner] + within
         out[owner, pos] = values[src] + codec.shift
     if codec.eos_border:
         _draw_eos(out, side, heights, widths, rows, cols)
     return out
 
 
+def _expand(items: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each item repeated ``lengths`` times, with the position 0..length-1 inside its run."""
+    owner = np.repeat(items, lengths)
+    ends = np.cumsum(lengths)
+    within = np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - lengths, lengths)
+    return owner, within
+
+
 def _draw_eos(out, side, heights, widths, rows, cols) -> None:
     """EOS on the row under each grid and the column right of it (never the corner)."""
-    n = len(heights)
-    below = rows + heights
-    has_row = below < side
-    idx = np.flatnonzero(has_row)
-    if idx.size:
-        lens = widths[idx]
-        owner = np.repeat(idx, lens)
-        within = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
-        out[owner, below[owner] * side + cols[owner] + within] = EOS
-    right = cols + widths
-    has_col = right < side
-    idx = np.flatnonzero(has_col)
-    if idx.size:
-        lens = heights[idx]
-        owner = np.repeat(idx, lens)
-        within = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
-        out[owner, (rows[owner] + within) * side + right[owner]] = EOS
-    del n
+    below, right = rows + heights, cols + widths
+    owner, within = _expand(np.flatnonzero(below < side), widths[below < side])
+    out[owner, below[owner] * side + cols[owner] + within] = EOS
+    owner, within = _expand(np.flatnonzero(right < side), heights[right < side])
+    out[owner, (rows[owner] + within) * side + right[owner]] = EOS
