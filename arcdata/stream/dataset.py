@@ -1,0 +1,420 @@
+"""PuzzleStream: the torch IterableDataset that feeds an HRM from a built dataset.
+
+Design (MosaicML streaming / litdata style, sized for HRM):
+
+* one global plan per epoch from ``(seed, epoch)`` (:mod:`arcdata.stream.plan`); every rank
+  takes its contiguous slice of every global batch, so all ranks yield the same number of
+  batches and never hang DDP;
+* DataLoader workers split the rank's batches round-robin, which the loader reassembles in
+  order, so batch *k* is the same whatever the worker count;
+* state is four numbers and a hash: ``epoch``, ``batches`` consumed (global batches, so a resume
+  may even change the world size), ``seed`` and the manifest's sha256;
+* rows come from memory-mapped flat arrays (:mod:`arcdata.stream.store`) and become tokens with
+  the vectorised row encoder (:mod:`arcdata.stream.canvas`); workers write batches straight into
+  reused shared memory (:mod:`arcdata.stream.transport`).
+
+Resuming with DataLoader workers: the copies of the stream live in the workers, so the main
+process cannot count for them. Count the batches you take and pass the count:
+``stream.state_dict(batches=n)`` (the trainer's ``BatchCursor`` already counts), then on restart
+``stream.load_state_dict(state)`` before creating the DataLoader iterator. Epoch, start batch
+and seed live in shared memory, so ``set_epoch`` / ``load_state_dict`` reach the workers even
+with ``persistent_workers=True``. Each iteration starts at the loaded position (0 after
+``set_epoch``), so iterating twice without ``set_epoch`` replays the same batches.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from dataclasses import dataclass
+from multiprocessing.context import get_spawning_popen
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import IterableDataset, get_worker_info
+
+from arcdata.errors import DatasetError
+from arcdata.stream import transport
+from arcdata.stream.canvas import Canvas
+from arcdata.stream.plan import (
+    MODES,
+    EpochPlan,
+    epoch_rng,
+    eval_plan,
+    examples_plan,
+    hrm_plan,
+    worker_batches,
+)
+from arcdata.stream.store import Dataset, SplitArrays, open_split
+
+IGNORE_LABEL = -100
+STATE_KEYS = ("epoch", "batches", "seed", "fingerprint")
+
+
+class SharedPosition:
+    """Epoch, first batch and seed, in shared memory inherited by DataLoader workers.
+
+    Why: with ``persistent_workers=True`` the workers keep their copy of the stream across
+    epochs, so a plain attribute set by ``set_epoch`` in the main process would never reach
+    them. A 3-integer ``RawArray`` does; workers only read it.
+    """
+
+    def __init__(self, epoch: int, start: int, seed: int) -> None:
+        self._values = mp.RawArray("q", [epoch, start, seed])
+
+    epoch = property(lambda self: int(self._values[0]))
+    start = property(lambda self: int(self._values[1]))
+    seed = property(lambda self: int(self._values[2]))
+
+    def set(self, *, epoch: int, start: int, seed: int) -> None:
+        self._values[:] = [epoch, start, seed]
+
+    def __getstate__(self):
+        # Shared memory travels only to processes being spawned; anywhere else, plain values.
+        if get_spawning_popen() is not None:
+            return self._values
+        return list(self._values)
+
+    def __setstate__(self, state) -> None:
+        self._values = state if not isinstance(state, list) else mp.RawArray("q", state)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where this process sits: distributed rank and world size."""
+
+    rank: int
+    world_size: int
+
+    @classmethod
+    def resolve(cls, rank: int | None, world_size: int | None) -> Placement:
+        """Given values win; otherwise torch.distributed when initialised; otherwise 0 of 1."""
+        dist = torch.distributed
+        active = dist.is_available() and dist.is_initialized()
+        if world_size is None:
+            world_size = dist.get_world_size() if active else 1
+        if rank is None:
+            rank = dist.get_rank() if active else 0
+        if world_size < 1 or not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} is not in a world of size {world_size}")
+        return cls(rank, world_size)
+
+
+class PuzzleStream(IterableDataset):
+    """Batches of one split of a built dataset, as dicts of tensors.
+
+    Every batch has ``inputs`` and ``labels`` (int64 [b, seq_len]; labels are -100 on PAD
+    cells), ``puzzle_identifiers`` (int32), and what an evaluator needs to undo augmentation:
+    ``task_index`` (int32 index into :attr:`task_ids`), ``version``, ``pair_index`` (int32) and
+    ``example_index`` (int64 row of the split). Padding rows (eval mode) have PAD inputs, -100
+    labels, identifier 0 and -1 in the index fields; ``count`` (eval mode) is the number of real
+    rows. ``b = batch_size // world_size``: ``batch_size`` is the global batch.
+
+    Modes: ``hrm`` (reference sampling: one random version per task per epoch), ``examples``
+    (shuffled pass over every example) and ``eval`` (sequential, last batch padded).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        split: str = "train",
+        *,
+        batch_size: int = 768,
+        mode: str = "hrm",
+        seed: int = 0,
+        rank: int | None = None,
+        world_size: int | None = None,
+        epoch: int = 0,
+        cache_dir: str | os.PathLike | None = None,
+        cache: bool = True,
+        verify: bool = True,
+        worker_slots: int = 6,
+    ) -> None:
+        super().__init__()
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        self.placement = Placement.resolve(rank, world_size)
+        if batch_size < 1 or batch_size % self.placement.world_size:
+            raise ValueError(
+                f"global batch_size {batch_size} must be a positive multiple of "
+                f"world_size {self.placement.world_size}"
+            )
+        if seed < 0 or epoch < 0:
+            raise ValueError("seed and epoch must be >= 0")
+        self.dataset = Dataset.open(path)
+        self.split = split
+        self.dataset.split_entry(split)
+        self.batch_size = batch_size
+        self.mode = mode
+        self._shared = SharedPosition(epoch, 0, seed)
+        self.worker_slots = worker_slots if transport.AVAILABLE else 0
+        self._open = {"cache_dir": cache_dir, "cache": cache, "verify": verify}
+        self.canvas = Canvas.of(self.dataset.codec)
+        self._position = 0  # batches consumed in this epoch (in-process iteration)
+        self._arrays: SplitArrays | None = None
+        self._structure: tuple[np.ndarray, np.ndarray] | None = None
+        self._plan_cache: tuple[tuple[int, int], EpochPlan] | None = None
+        self._scratch: np.ndarray | None = None
+        self._views: dict[str, np.ndarray] | None = None
+        self._pool: transport.SlotPool | None = None
+        self._arrays = open_split(self.dataset, split, **self._open)  # before workers fork
+
+    # ------------------------------------------------------------------ description
+
+    @property
+    def epoch(self) -> int:
+        return self._shared.epoch
+
+    @property
+    def seed(self) -> int:
+        return self._shared.seed
+
+    @property
+    def manifest(self) -> dict:
+        return self.dataset.manifest
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 of manifest.json: what a saved state is tied to."""
+        return self.dataset.fingerprint
+
+    @property
+    def seq_len(self) -> int:
+        return int(self.manifest["seq_len"])
+
+    @property
+    def vocab_size(self) -> int:
+        return int(self.manifest["vocab_size"])
+
+    @property
+    def num_puzzle_identifiers(self) -> int:
+        """Embedding table size, blank id 0 included."""
+        return int(self.manifest["embedding_ids"]["count"])
+
+    @property
+    def rank(self) -> int:
+        return self.placement.rank
+
+    @property
+    def world_size(self) -> int:
+        return self.placement.world_size
+
+    @property
+    def local_batch_size(self) -> int:
+        return self.batch_size // self.world_size
+
+    @property
+    def arrays(self) -> SplitArrays:
+        if self._arrays is None:
+            self._arrays = open_split(self.dataset, self.split, **self._open)
+        return self._arrays
+
+    @property
+    def task_ids(self) -> list[str]:
+        """Task id of each ``task_index`` (one group per task, in dataset order)."""
+        return self.arrays.task_ids
+
+    @property
+    def num_examples(self) -> int:
+        return self.arrays.num_rows
+
+    def _puzzles(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._structure is None:
+            starts = self.arrays.puzzle_starts
+            self._structure = (starts, self.arrays.group_puzzles(starts))
+        return self._structure
+
+    # ------------------------------------------------------------------ epochs and plans
+
+    def set_epoch(self, epoch: int) -> None:
+        """Start epoch ``epoch`` from its first batch (call before creating the iterator;
+        reaches persistent DataLoader workers too)."""
+        if epoch < 0:
+            raise ValueError("epoch must be >= 0")
+        self._shared.set(epoch=epoch, start=0, seed=self.seed)
+        self._position = 0
+
+    def plan(self, epoch: int | None = None) -> EpochPlan:
+        """The global batches of an epoch (row indices, -1 = padding); cached for one epoch."""
+        epoch = self.epoch if epoch is None else epoch
+        key = (self.seed, epoch)
+        if self._plan_cache is not None and self._plan_cache[0] == key:
+            return self._plan_cache[1]
+        n = self.arrays.num_rows
+        if self.mode == "eval":
+            plan = eval_plan(n, self.batch_size)
+        elif self.mode == "examples":
+            plan = examples_plan(n, self.batch_size, epoch_rng(self.seed, epoch, self.mode))
+        else:
+            starts, group_puzzles = self._puzzles()
+            plan = hrm_plan(
+                starts, group_puzzles, self.batch_size, epoch_rng(self.seed, epoch, self.mode)
+            )
+        self._plan_cache = (key, plan)
+        return plan
+
+    def num_batches(self, epoch: int | None = None) -> int:
+        """Batches every rank yields in a whole epoch."""
+        return self.plan(epoch).num_batches
+
+    def __len__(self) -> int:
+        return max(self.num_batches() - self._shared.start, 0)
+
+    def rows(self, batch: int, epoch: int | None = None) -> np.ndarray:
+        """This rank's rows of global batch ``batch`` (-1 = padding)."""
+        return self.plan(epoch).rank_slice(batch, self.rank, self.world_size)
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self, batches: int | None = None) -> dict[str, Any]:
+        """Resume point. ``batches``: how many batches of this epoch the consumer has taken;
+        defaults to what this object yielded itself (in-process iteration)."""
+        return {
+            "epoch": self.epoch,
+            "batches": self._position if batches is None else int(batches),
+            "seed": self.seed,
+            "fingerprint": self.fingerprint,
+            "mode": self.mode,
+            "batch_size": self.batch_size,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue exactly where ``state`` left off; refuses a state of another dataset."""
+        missing = [k for k in STATE_KEYS if k not in state]
+        if missing:
+            raise ValueError(f"stream state lacks {missing}")
+        if state["fingerprint"] != self.fingerprint:
+            raise DatasetError(
+                f"{self.dataset.root}: stream state was saved for another dataset (manifest "
+                f"sha256 {str(state['fingerprint'])[:12]}..., this one {self.fingerprint[:12]}...);"
+                " resume on the dataset it was saved with"
+            )
+        for key in ("mode", "batch_size"):
+            if key in state and state[key] != getattr(self, key):
+                raise ValueError(
+                    f"stream state has {key}={state[key]!r}, this stream "
+                    f"{getattr(self, key)!r}; resuming would change the batches"
+                )
+        if int(state["batches"]) < 0:
+            raise ValueError("stream state has a negative batch count")
+        self._shared.set(
+            epoch=int(state["epoch"]), start=int(state["batches"]), seed=int(state["seed"])
+        )
+        self._position = int(state["batches"])
+
+    # ------------------------------------------------------------------ iteration
+
+    def __iter__(self):
+        start = self._shared.start
+        info = get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        plan = self.plan()
+        self._position = start
+        for b in worker_batches(start, plan.num_batches, worker, workers):
+            batch = self.make_batch(
+                plan.rank_slice(b, self.rank, self.world_size), shared=info is not None
+            )
+            self._position = b + 1
+            yield batch
+
+    def make_batch(self, rows: np.ndarray, *, shared: bool = False) -> dict[str, torch.Tensor]:
+        """Tensors for the given rows (-1 = padding). ``shared``: write into a slot of this
+        worker's shared-memory pool when one is free."""
+        n, length = len(rows), self.seq_len
+        real = rows >= 0
+        count = int(real.sum())
+        slot = self._slot(n) if shared else None
+        if slot is not None:
+            inputs = slot.view(0, (n, length), np.int64)
+            labels = slot.view(n * length * 8, (n, length), np.int64)
+        else:
+            inputs = np.empty((n, length), np.int64)
+            labels = np.empty((n, length), np.int64)
+        self._encode(rows, real, inputs, labels)
+        small = self._small(rows, real, count)
+        if slot is not None:
+            return transport.publish(slot, {"inputs": inputs, "labels": labels}, small)
+        out = {"inputs": torch.from_numpy(inputs), "labels": torch.from_numpy(labels)}
+        out.update({k: torch.from_numpy(v) for k, v in small.items()})
+        return out
+
+    def _slot(self, n: int) -> transport.Slot | None:
+        if self.worker_slots <= 0:
+            return None
+        nbytes = 2 * n * self.seq_len * 8
+        if self._pool is None or self._pool.size != transport.HEADER + nbytes:
+            self._pool = transport.SlotPool(nbytes, self.worker_slots)
+        return self._pool.acquire()
+
+    def _encode(
+        self, rows: np.ndarray, real: np.ndarray, inputs: np.ndarray, labels: np.ndarray
+    ) -> None:
+        a = self.arrays
+        padded = not real.all()
+        idx = np.where(real, rows, 0) if padded else rows
+        r, c = a.offset_r[idx], a.offset_c[idx]
+        scratch = self._scratch_for(len(rows))
+        for kind, dest in (("input", inputs), ("output", labels)):
+            scratch.fill(0)
+            h = getattr(a, f"{kind}_h")[idx]
+            if padded:
+                h[~real] = 0  # a grid of height 0 encodes as an all-PAD row
+            w = getattr(a, f"{kind}_w")[idx]
+            starts = getattr(a, f"{kind}_start")[idx]
+            self.canvas.encode(self._windows(kind), starts, h, w, r, c, scratch)
+            if kind == "output":
+                # PAD -> -100 without a branchy masked store: in uint8, 0 - 100 wraps to 156,
+                # which is -100 as int8; the int8 -> int64 copy sign-extends it.
+                scratch -= (scratch == 0).view(np.uint8) * np.uint8(-IGNORE_LABEL)
+                np.copyto(dest, scratch.view(np.int8))
+            else:
+                np.copyto(dest, scratch)
+
+    def _windows(self, kind: str) -> np.ndarray:
+        if self._views is None:
+            a = self.arrays
+            self._views = {
+                k: self.canvas.windows(getattr(a, f"{k}_cells")) for k in ("input", "output")
+            }
+        return self._views[kind]
+
+    def _scratch_for(self, n: int) -> np.ndarray:
+        if self._scratch is None or self._scratch.shape[0] != n:
+            self._scratch = np.zeros((n, self.seq_len), np.uint8)
+        return self._scratch
+
+    def _small(self, rows: np.ndarray, real: np.ndarray, count: int) -> dict[str, np.ndarray]:
+        a = self.arrays
+        padded = count < len(rows)
+        idx = np.where(real, rows, 0) if padded else rows
+
+        def pick(values: np.ndarray, blank: int) -> np.ndarray:
+            out = values[idx].astype(np.int32)
+            if padded:
+                out[~real] = blank
+            return out
+
+        small = {
+            "puzzle_identifiers": pick(a.embedding_id, 0),
+            "task_index": pick(a.task_index, -1),
+            "version": pick(a.version, -1),
+            "pair_index": pick(a.pair_index, -1),
+            "example_index": rows.astype(np.int64),
+        }
+        if self.mode == "eval":
+            small["count"] = np.array(count, dtype=np.int64)
+        return small
+
+    # ------------------------------------------------------------------ pickling
+
+    def __getstate__(self) -> dict:
+        """Spawned workers re-open the (cached, memory-mapped) arrays instead of receiving
+        copies; pools and scratch buffers are per process."""
+        state = self.__dict__.copy()
+        if self._open["cache"]:
+            state["_arrays"] = None
+            state["_views"] = None
+        for key in ("_scratch", "_pool", "_plan_cache", "_structure"):
+            state[key] = None
+        return state

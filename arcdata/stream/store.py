@@ -1,0 +1,429 @@
+"""One split of a built dataset as flat numpy arrays: what the stream and the exporters read.
+
+Parquet is the archival form; a loader needs O(1) random access to any example with no Python
+object per row. So the split is read once (only the needed columns; the binary grid columns go
+through ``np.frombuffer`` over Arrow's value buffers, never through Python bytes) into:
+
+* ``input_cells`` / ``output_cells``: every grid's cells, packed end to end, with a zero margin
+  (see :mod:`arcdata.stream.canvas`);
+* per-row arrays: where each grid starts, its shape and offset, ids, version, pair index;
+* the structure: row offsets of groups (tasks) and puzzles ((task, version) runs).
+
+The arrays are cached as ``.npy`` / raw files keyed by the manifest's sha256 and opened with
+``mmap_mode="r"``, so a second process (a DataLoader worker, another rank on the host, the next
+run) maps the same pages instead of decoding Parquet again, and memory stays flat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from arcdata.build.manifest import read_manifest
+from arcdata.build.shards import file_sha256
+from arcdata.errors import DatasetError
+from arcdata.grids import Codec, get_codec
+from arcdata.paths import safe_member
+from arcdata.stream.canvas import MARGIN
+
+CACHE_FORMAT = 1
+READ_COLUMNS = (
+    "task_id",
+    "version",
+    "pair_index",
+    "embedding_id",
+    "input_h",
+    "input_w",
+    "output_h",
+    "output_w",
+    "offset_r",
+    "offset_c",
+    "input",
+    "output",
+)
+ROW_ARRAYS = {
+    "task_index": np.int32,
+    "version": np.int32,
+    "pair_index": np.int16,
+    "embedding_id": np.int32,
+    "input_h": np.uint8,
+    "input_w": np.uint8,
+    "output_h": np.uint8,
+    "output_w": np.uint8,
+    "offset_r": np.uint8,
+    "offset_c": np.uint8,
+    "input_start": np.int64,
+    "output_start": np.int64,
+}
+
+
+@dataclass
+class Dataset:
+    """A built dataset's root, manifest and fingerprint (sha256 of manifest.json)."""
+
+    root: Path
+    manifest: dict
+    fingerprint: str
+
+    @classmethod
+    def open(cls, root: str | os.PathLike) -> Dataset:
+        root = Path(root)
+        manifest = read_manifest(root)
+        for key in ("codec", "seq_len", "vocab_size", "splits", "embedding_ids"):
+            if key not in manifest:
+                raise DatasetError(f"{root / 'manifest.json'}: missing key {key!r}")
+        digest = hashlib.sha256((root / "manifest.json").read_bytes()).hexdigest()
+        return cls(root, manifest, digest)
+
+    @property
+    def codec(self) -> Codec:
+        try:
+            return get_codec(self.manifest["codec"])
+        except KeyError as e:
+            raise DatasetError(f"{self.root / 'manifest.json'}: {e.args[0]}") from None
+
+    def split_entry(self, split: str) -> dict:
+        splits = self.manifest["splits"]
+        if split not in splits:
+            raise DatasetError(f"{self.root}: no split {split!r}; it has {sorted(splits)}")
+        return splits[split]
+
+
+@dataclass
+class SplitArrays:
+    """A split's rows as flat arrays (see the module docstring); rows keep the dataset order."""
+
+    task_ids: list[str]  # one per group, in row order
+    task_index: np.ndarray
+    version: np.ndarray
+    pair_index: np.ndarray
+    embedding_id: np.ndarray
+    input_h: np.ndarray
+    input_w: np.ndarray
+    output_h: np.ndarray
+    output_w: np.ndarray
+    offset_r: np.ndarray
+    offset_c: np.ndarray
+    input_start: np.ndarray  # into input_cells (margin included)
+    output_start: np.ndarray
+    input_cells: np.ndarray  # uint8, MARGIN zeros at both ends
+    output_cells: np.ndarray
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.task_index)
+
+    @property
+    def group_starts(self) -> np.ndarray:
+        """int64 [G+1]: row offsets of groups (one group per task)."""
+        return run_starts(self.task_index)
+
+    @property
+    def puzzle_starts(self) -> np.ndarray:
+        """int64 [P+1]: row offsets of puzzles, i.e. runs of one (task, version)."""
+        return run_starts(self.task_index, self.version)
+
+    def group_puzzles(self, puzzle_starts: np.ndarray | None = None) -> np.ndarray:
+        """int64 [G+1]: offsets of each group's puzzles in ``puzzle_starts``."""
+        ps = self.puzzle_starts if puzzle_starts is None else puzzle_starts
+        return np.searchsorted(ps, self.group_starts).astype(np.int64)
+
+
+def run_starts(*keys: np.ndarray) -> np.ndarray:
+    """Offsets where any of the keys changes, with 0 and n at the ends."""
+    n = len(keys[0])
+    change = np.zeros(n, dtype=bool)
+    if n:
+        change[0] = True
+        for k in keys:
+            change[1:] |= k[1:] != k[:-1]
+    return np.append(np.flatnonzero(change), n).astype(np.int64)
+
+
+def default_cache_dir() -> Path:
+    """``$ARCDATA_STREAM_CACHE``, else a per-user folder in the system temp directory."""
+    env = os.environ.get("ARCDATA_STREAM_CACHE")
+    if env:
+        return Path(env)
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"arcdata-stream-{uid}"
+
+
+def open_split(
+    dataset: Dataset,
+    split: str,
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    cache: bool = True,
+    verify: bool = True,
+) -> SplitArrays:
+    """The split's arrays: memory-mapped from the cache, or read from Parquet (and cached).
+
+    ``verify`` checks each shard's sha256 against the manifest when Parquet is read (once per
+    dataset and cache); damaged or missing shards raise a DatasetError naming the file.
+    """
+    entry = dataset.split_entry(split)
+    if not cache:
+        return read_split(dataset, split, entry, verify=verify)
+    base = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    folder = base / f"{dataset.fingerprint[:32]}-{_safe(split)}-v{CACHE_FORMAT}"
+    arrays = _load_cache(folder, dataset.fingerprint)
+    if arrays is not None:
+        return arrays
+    try:
+        _write_cache(dataset, split, entry, folder, verify)
+    except OSError:
+        # No writable cache (read-only disk, full temp dir): keep the arrays in memory.
+        return read_split(dataset, split, entry, verify=verify)
+    arrays = _load_cache(folder, dataset.fingerprint)
+    if arrays is None:
+        raise DatasetError(f"{folder}: stream cache written but unreadable")
+    return arrays
+
+
+def _safe(split: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in split)
+
+
+# ----------------------------------------------------------------------------- reading Parquet
+
+
+@dataclass
+class _Chunk:
+    rows: dict[str, np.ndarray]
+    task_names: list[str]
+    input_cells: list[np.ndarray]
+    output_cells: list[np.ndarray]
+
+
+def _shard_path(dataset: Dataset, shard: dict) -> Path:
+    """The shard's file, refusing manifest paths that leave the dataset folder."""
+    return safe_member(dataset.root, shard.get("path"), "shard path")
+
+
+def _read_shard(dataset: Dataset, shard: dict, codec: Codec, verify: bool) -> pa.Table:
+    path = _shard_path(dataset, shard)
+    if not path.is_file():
+        raise DatasetError(f"{path}: shard listed in manifest.json is missing")
+    size = path.stat().st_size
+    if "bytes" in shard and size != shard["bytes"]:
+        raise DatasetError(
+            f"{path}: shard is {size} bytes, manifest.json says {shard['bytes']} "
+            "(truncated or replaced)"
+        )
+    if verify and "sha256" in shard and file_sha256(path) != shard["sha256"]:
+        raise DatasetError(f"{path}: shard sha256 does not match manifest.json (damaged)")
+    try:
+        table = pq.read_table(path, columns=list(READ_COLUMNS))
+    except (pa.ArrowException, OSError, ValueError) as e:
+        raise DatasetError(f"{path}: unreadable shard: {e}") from None
+    if "rows" in shard and table.num_rows != shard["rows"]:
+        raise DatasetError(f"{path}: {table.num_rows} rows, manifest.json says {shard['rows']}")
+    _check_shapes(table, codec, path)
+    return table
+
+
+def _check_shapes(table: pa.Table, codec: Codec, path: Path) -> None:
+    """Shapes, offsets and cell counts in range, so the encoder can trust them."""
+    col = {
+        k: table.column(k).to_numpy().astype(np.int64)
+        for k in ("input_h", "input_w", "output_h", "output_w", "offset_r", "offset_c")
+    }
+    side = codec.side
+    bad = (
+        (np.minimum.reduce([col[k] for k in ("input_h", "input_w", "output_h", "output_w")]) < 1)
+        | (col["offset_r"] + np.maximum(col["input_h"], col["output_h"]) > side)
+        | (col["offset_c"] + np.maximum(col["input_w"], col["output_w"]) > side)
+    )
+    for kind in ("input", "output"):
+        lengths = pc.binary_length(table.column(kind)).to_numpy(zero_copy_only=False)
+        bad |= lengths != col[f"{kind}_h"] * col[f"{kind}_w"]
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DatasetError(
+            f"{path}: row {row} has a grid shape, offset or cell count that does "
+            f"not fit the {side}x{side} {codec.name} canvas"
+        )
+
+
+def _binary_values(column: pa.ChunkedArray) -> tuple[list[np.ndarray], np.ndarray]:
+    """A binary column's value bytes (zero-copy views, one per chunk) and per-row starts."""
+    parts, starts, base = [], [], 0
+    for chunk in column.chunks:
+        buffers = chunk.buffers()
+        dtype = np.int64 if pa.types.is_large_binary(chunk.type) else np.int32
+        offsets = np.frombuffer(buffers[1], dtype=dtype)[
+            chunk.offset : chunk.offset + len(chunk) + 1
+        ].astype(np.int64)
+        if buffers[2] is None:
+            values = np.zeros(0, dtype=np.uint8)
+        else:
+            values = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+        parts.append(values)
+        starts.append(offsets[:-1] - offsets[0] + base)
+        base += int(offsets[-1] - offsets[0])
+    return parts, np.concatenate(starts) if starts else np.zeros(0, np.int64)
+
+
+def _table_chunk(table: pa.Table) -> _Chunk:
+    encoded = table.column("task_id").combine_chunks().dictionary_encode()
+    rows = {
+        "task_index": encoded.indices.to_numpy().astype(np.int32),
+        **{
+            k: table.column(k).to_numpy().astype(ROW_ARRAYS[k])
+            for k in (
+                "version",
+                "pair_index",
+                "embedding_id",
+                "input_h",
+                "input_w",
+                "output_h",
+                "output_w",
+                "offset_r",
+                "offset_c",
+            )
+        },
+    }
+    in_parts, rows["input_start"] = _binary_values(table.column("input"))
+    out_parts, rows["output_start"] = _binary_values(table.column("output"))
+    return _Chunk(rows, encoded.dictionary.to_pylist(), in_parts, out_parts)
+
+
+class _Assembler:
+    """Concatenates shard chunks: task indices become split-wide, cell starts get offsets."""
+
+    def __init__(self, write_cells) -> None:
+        self.write_cells = write_cells  # (kind, [arrays]) -> None
+        self.task_ids: list[str] = []
+        self.index: dict[str, int] = {}
+        self.rows: dict[str, list[np.ndarray]] = {k: [] for k in ROW_ARRAYS}
+        self.cells = {"input": MARGIN, "output": MARGIN}
+
+    def add(self, chunk: _Chunk) -> None:
+        local = np.array(
+            [self.index.setdefault(t, len(self.index)) for t in chunk.task_names], dtype=np.int32
+        )
+        self.task_ids = list(self.index)
+        for key, values in chunk.rows.items():
+            if key == "task_index":
+                values = local[values] if len(local) else values
+            elif key in ("input_start", "output_start"):
+                values = values + self.cells[key.split("_")[0]]
+            self.rows[key].append(values)
+        for kind, parts in (("input", chunk.input_cells), ("output", chunk.output_cells)):
+            self.write_cells(kind, parts)
+            self.cells[kind] += sum(len(p) for p in parts)
+
+    def finish(self, where: Path) -> dict[str, np.ndarray]:
+        rows = {
+            k: (np.concatenate(v) if v else np.zeros(0, ROW_ARRAYS[k]))
+            for k, v in self.rows.items()
+        }
+        groups = run_starts(rows["task_index"])
+        if len(groups) - 1 != len(self.task_ids):
+            counts = np.bincount(rows["task_index"][groups[:-1]], minlength=len(self.task_ids))
+            task = self.task_ids[int(np.argmax(counts > 1))]
+            raise DatasetError(
+                f"{where}: rows of task {task!r} are not contiguous; a split must "
+                "be ordered by task"
+            )
+        # Contiguous runs numbered by first appearance: task_index is the group index.
+        return rows
+
+
+def read_split(dataset: Dataset, split: str, entry: dict, *, verify: bool) -> SplitArrays:
+    """Read a split from Parquet into in-memory arrays (no cache)."""
+    cells: dict[str, list[np.ndarray]] = {"input": [], "output": []}
+    asm = _Assembler(lambda kind, parts: cells[kind].extend(parts))
+    codec = dataset.codec
+    for shard in entry["shards"]:
+        asm.add(_table_chunk(_read_shard(dataset, shard, codec, verify)))
+    rows = asm.finish(dataset.root / split)
+    pad = np.zeros(MARGIN, np.uint8)
+    return SplitArrays(
+        task_ids=asm.task_ids,
+        **rows,
+        input_cells=np.concatenate([pad, *cells["input"], pad]),
+        output_cells=np.concatenate([pad, *cells["output"], pad]),
+    )
+
+
+# ----------------------------------------------------------------------------- the cache
+
+
+def _write_cache(dataset: Dataset, split: str, entry: dict, folder: Path, verify: bool) -> None:
+    """Decode the split once into ``folder`` (built beside it, renamed into place)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".tmp-", dir=folder.parent))
+    try:
+        files = {k: open(tmp / f"{k}_cells.u8", "wb") for k in ("input", "output")}  # noqa: SIM115
+        try:
+            pad = bytes(MARGIN)
+            for f in files.values():
+                f.write(pad)
+
+            def write(kind: str, parts: list[np.ndarray]) -> None:
+                for p in parts:
+                    files[kind].write(memoryview(p))
+
+            asm = _Assembler(write)
+            codec = dataset.codec
+            for shard in entry["shards"]:
+                asm.add(_table_chunk(_read_shard(dataset, shard, codec, verify)))
+            rows = asm.finish(dataset.root / split)
+            for f in files.values():
+                f.write(pad)
+        finally:
+            for f in files.values():
+                f.close()
+        for key, values in rows.items():
+            np.save(tmp / f"{key}.npy", values)
+        meta = {
+            "format": CACHE_FORMAT,
+            "fingerprint": dataset.fingerprint,
+            "split": split,
+            "rows": int(len(rows["task_index"])),
+            "task_ids": asm.task_ids,
+        }
+        (tmp / "meta.json").write_text(json.dumps(meta))
+        try:
+            os.rename(tmp, folder)
+        except OSError:
+            if not (folder / "meta.json").exists():  # lost a race to another process: fine
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _load_cache(folder: Path, fingerprint: str) -> SplitArrays | None:
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if meta.get("format") != CACHE_FORMAT or meta.get("fingerprint") != fingerprint:
+        return None
+    try:
+        # Plain ndarray views of the maps: indexing a np.memmap costs ~10x more per call.
+        arrays = {
+            k: np.load(folder / f"{k}.npy", mmap_mode="r").view(np.ndarray) for k in ROW_ARRAYS
+        }
+        cells = {}
+        for kind in ("input", "output"):
+            path = folder / f"{kind}_cells.u8"
+            cells[f"{kind}_cells"] = np.memmap(path, dtype=np.uint8, mode="r").view(np.ndarray)
+    except (OSError, ValueError):
+        return None
+    if any(len(a) != meta["rows"] for a in arrays.values()):
+        return None
+    return SplitArrays(task_ids=list(meta["task_ids"]), **arrays, **cells)

@@ -1,0 +1,173 @@
+"""Examples per second delivered by PuzzleStream, in-process and through DataLoader workers.
+
+Dataset: ARC-AGI-1 with 1000 augmented versions per task (built first if absent: ~1-4 min and
+~180 MB). Global batch 768. For each worker count the loader runs ``--batches`` batches of a
+shuffled pass (mode ``examples``: random access over all 2.8M training examples, the hardest
+case for a loader) and the best of ``--repeats`` runs is reported, steady state (the first
+``--skip`` batches, i.e. worker start-up, excluded) and end to end. The HRM sampling mode is
+measured too, across epochs, in-process and with persistent workers.
+
+The machine may be shared with other jobs, which makes wall-clock rates noisy. The CPU time of
+the main process and of the workers per batch is measured as well, and "2-core cap" is the rate
+that CPU work allows on two otherwise idle cores.
+
+Reference point (hrm-reference.md section 5): the reference loader reads 170-220k examples/s in
+one process on a 2-core machine. Targets here: >= 220k in-process, >= 400k with 2 workers.
+
+    python benchmarks/stream.py                      # uses /tmp/ds1000, builds it if absent
+    python benchmarks/stream.py --data DIR --workers 0 1 2 --batches 1500
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+BATCH = 768
+
+
+def ensure_dataset(path: Path, versions: int, workers: int) -> None:
+    """Build ARC-AGI-1 x versions into ``path`` unless a manifest is already there."""
+    if (path / "manifest.json").exists():
+        return
+    from arcdata.build.driver import build
+    from arcdata.config import load_pipeline
+
+    print(f"building ARC-AGI-1 x {versions} into {path} ...", flush=True)
+    config = load_pipeline(REPO / "pipelines" / "arc-agi-1.yaml", [f"augment.versions={versions}"])
+    started = time.perf_counter()
+    build(config, path, workers=workers, overwrite=True, progress=False)
+    print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+@dataclass
+class Run:
+    """One timed iteration: examples/s (steady, end to end) and CPU ms per batch by process."""
+
+    steady: float
+    total: float
+    main_ms: float
+    worker_ms: float
+    batches: int
+
+    def capacity(self, workers: int, cores: int) -> float:
+        """Examples/s the measured CPU work allows on ``cores`` otherwise idle cores: the
+        figure to compare when other jobs share the machine."""
+        per_batch = self.main_ms + self.worker_ms
+        bounds = [per_batch / min(cores, workers + 1), self.main_ms]
+        if workers:
+            bounds.append(self.worker_ms / workers)
+        return BATCH * 1000 / max(bounds)
+
+
+def _children_cpu() -> float:
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
+
+
+def run_loader(stream, workers: int, batches: int, skip: int) -> Run:
+    """Time ``batches`` batches of one iteration (workers are shut down before returning)."""
+    from torch.utils.data import DataLoader
+
+    stream.set_epoch(0)
+    loader = DataLoader(stream, batch_size=None, num_workers=workers) if workers else stream
+    cpu_main, cpu_children = time.process_time(), _children_cpu()
+    started = time.perf_counter()
+    steady_from = started
+    examples = steady = 0
+    it = iter(loader)
+    for i, batch in enumerate(it):
+        n = batch["inputs"].shape[0]
+        examples += n
+        if i == skip:
+            steady_from = time.perf_counter()
+        elif i > skip:
+            steady += n
+        if i + 1 >= batches:
+            break
+    end = time.perf_counter()
+    del it, batch  # joins the workers, so their CPU time is counted
+    n = i + 1
+    main_ms = (time.process_time() - cpu_main) * 1000 / n
+    worker_ms = (_children_cpu() - cpu_children) * 1000 / n
+    return Run(steady / (end - steady_from), examples / (end - started), main_ms, worker_ms, n)
+
+
+def run_hrm(stream, workers: int, epochs: int) -> float:
+    """Examples/s over whole HRM-mode epochs (a few batches each), persistent workers."""
+    from torch.utils.data import DataLoader
+
+    loader = stream
+    if workers:
+        loader = DataLoader(stream, batch_size=None, num_workers=workers, persistent_workers=True)
+        stream.set_epoch(0)
+        for _ in loader:  # start the workers
+            pass
+    examples = 0
+    started = time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        stream.set_epoch(epoch)
+        for batch in loader:
+            examples += batch["inputs"].shape[0]
+    return examples / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("/tmp/ds1000"))
+    parser.add_argument("--versions", type=int, default=1000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--batches", type=int, default=1200)
+    parser.add_argument("--skip", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--hrm-epochs", type=int, default=100)
+    parser.add_argument("--cache-dir", type=Path, default=None)
+    args = parser.parse_args()
+
+    ensure_dataset(args.data, args.versions, workers=os.cpu_count() or 1)
+    from arcdata.stream import PuzzleStream
+
+    started = time.perf_counter()
+    stream = PuzzleStream(
+        args.data, "train", batch_size=BATCH, mode="examples", cache_dir=args.cache_dir
+    )
+    print(
+        f"dataset {args.data}: {stream.num_examples:,} train examples, "
+        f"{len(stream.task_ids)} tasks; stream opened in {time.perf_counter() - started:.2f} s "
+        "(first open decodes Parquet into the memory-mapped cache)"
+    )
+    print(f"global batch {BATCH}, {args.batches} batches per run, best of {args.repeats}")
+    cores = os.cpu_count() or 1
+    print(
+        f"{'mode':9} {'workers':>7} {'steady ex/s':>12} {'end-to-end':>11} "
+        f"{'main ms/b':>9} {'worker ms/b':>11} {f'{cores}-core cap':>12}  load avg"
+    )
+    for workers in args.workers:
+        runs = [run_loader(stream, workers, args.batches, args.skip) for _ in range(args.repeats)]
+        best = max(runs, key=lambda r: r.steady)
+        cap = max(r.capacity(workers, cores) for r in runs)
+        print(
+            f"{'examples':9} {workers:>7} {best.steady:>12,.0f} {best.total:>11,.0f} "
+            f"{best.main_ms:>9.2f} {best.worker_ms:>11.2f} {cap:>12,.0f}  "
+            f"{os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
+
+    hrm = PuzzleStream(args.data, "train", batch_size=BATCH, mode="hrm", cache_dir=args.cache_dir)
+    print(f"hrm mode: {hrm.num_batches()} batches per epoch ({args.hrm_epochs} epochs per run)")
+    for workers in args.workers:
+        rate = max(run_hrm(hrm, workers, args.hrm_epochs) for _ in range(args.repeats))
+        load = os.getloadavg()[0]
+        print(f"{'hrm':9} {workers:>7} {rate:>12,.0f}{'':>48}{load:.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
