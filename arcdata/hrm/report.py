@@ -1,0 +1,273 @@
+"""``arcdata evaluate``: score a trained HRM on a split the way papers report it, with pictures.
+
+Every example runs all ``halt_max_steps`` segments. Then, per family:
+
+* ARC: each test input was predicted once per augmented version; predictions are mapped back
+  through their version's inverse transform and vote (:mod:`arcdata.vote`), giving pass@1/2.
+* Sudoku: exact accuracy. Maze: exact accuracy and the fair score, "a valid shortest path".
+
+Always: token / exact accuracy, calibration of sigmoid(q_halt) against exactness
+(:mod:`arcdata.calibration`, with a reliability diagram), and pictures of the reasoning steps
+(the model's answer after each segment) for the first few examples.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import torch
+
+from arcdata.build.manifest import read_manifest
+from arcdata.dataset import shard_paths
+from arcdata.grids import crop_prediction, get_codec
+
+from .act import HRM
+from .data import to_device
+
+
+@dataclass
+class Predictions:
+    example_index: np.ndarray  # int64 [N] row of the split
+    tokens: np.ndarray  # uint8 [N, L] argmax after the last segment
+    q_halt: np.ndarray  # float32 [N] q_halt logit after the last segment
+    exact: np.ndarray  # bool [N]
+    token_accuracy: np.ndarray  # float32 [N]
+    trace: np.ndarray  # uint8 [T, steps, L] answers after every segment, first T examples
+    trace_rows: np.ndarray  # int64 [T] their example indices
+
+
+@torch.no_grad()
+def predict(
+    model: HRM, batches, device: torch.device, *, max_examples: int | None = None, trace: int = 4
+) -> Predictions:
+    """Run every segment on every (real) example of an eval-mode stream."""
+    model.eval()
+    steps = model.config.halt_max_steps
+    out: dict[str, list] = {k: [] for k in ("idx", "tok", "q", "exact", "acc")}
+    traced: list[np.ndarray] = []
+    traced_rows: list[np.ndarray] = []
+    seen = 0
+    for batch in batches:
+        batch = to_device(batch, device)
+        real = int(batch["count"]) if "count" in batch else batch["inputs"].shape[0]
+        carry = model.initial_carry(batch)
+        per_step = []
+        want_trace = max(0, min(trace - sum(len(t) for t in traced), real))
+        for _ in range(steps):
+            carry, output = model(carry, batch)
+            if want_trace:
+                per_step.append(output.logits[:want_trace].argmax(-1).to(torch.uint8).cpu())
+        labels = batch["labels"][:real]
+        pred = output.logits[:real].argmax(-1)
+        valid = labels != -100
+        correct = (pred == labels) | ~valid
+        out["idx"].append(batch["example_index"][:real].cpu().numpy())
+        out["tok"].append(pred.to(torch.uint8).cpu().numpy())
+        out["q"].append(output.q_halt_logits[:real].float().cpu().numpy())
+        out["exact"].append(correct.all(-1).cpu().numpy())
+        out["acc"].append(
+            ((pred == labels) & valid).sum(-1).float().div(valid.sum(-1).clamp(min=1)).cpu().numpy()
+        )
+        if want_trace:
+            traced.append(torch.stack(per_step, 1).numpy())
+            traced_rows.append(batch["example_index"][:want_trace].cpu().numpy())
+        seen += real
+        if max_examples is not None and seen >= max_examples:
+            break
+    cat = {k: np.concatenate(v) if v else np.zeros(0) for k, v in out.items()}
+    seq = cat["tok"].shape[1] if cat["tok"].ndim == 2 else 0
+    return Predictions(
+        cat["idx"].astype(np.int64),
+        cat["tok"].astype(np.uint8).reshape(-1, seq),
+        cat["q"].astype(np.float32),
+        cat["exact"].astype(bool),
+        cat["acc"].astype(np.float32),
+        np.concatenate(traced) if traced else np.zeros((0, steps, seq), np.uint8),
+        np.concatenate(traced_rows) if traced_rows else np.zeros(0, np.int64),
+    )
+
+
+def split_rows(dataset: Path, split: str) -> pl.DataFrame:
+    """The split's rows in stream order (manifest shard order), with an ``example_index``."""
+    manifest = read_manifest(dataset)
+    frame = pl.concat([pl.read_parquet(p) for p in shard_paths(dataset, manifest, split)])
+    return frame.with_row_index("example_index")
+
+
+def _grid(row: dict, kind: str) -> np.ndarray:
+    return np.frombuffer(row[kind], np.uint8).reshape(row[f"{kind}_h"], row[f"{kind}_w"])
+
+
+def family_scores(codec: str, rows: pl.DataFrame, preds: Predictions) -> dict:
+    """The headline score of each puzzle family."""
+    if codec == "arc":
+        from arcdata.vote import collect, pass_at_k
+
+        meta = rows[preds.example_index.tolist()]
+        ballots = collect(
+            meta["task_id"].to_list(),
+            meta["pair_index"].to_list(),
+            meta["dihedral"].to_list(),
+            meta["colour_map"].to_list(),
+            preds.tokens,
+            preds.q_halt,
+            np.stack([meta["offset_r"], meta["offset_c"]], 1),
+        )
+        truth = {
+            (r["task_id"], r["pair_index"]): _grid(r, "output")
+            for r in rows.filter((pl.col("version") == 0) & (pl.col("role") == "test")).iter_rows(
+                named=True
+            )
+        }
+        return pass_at_k(ballots, truth)
+    if codec == "maze":
+        from arcdata.maze.paths import valid_shortest_paths
+
+        meta = rows[preds.example_index.tolist()]
+        questions = np.stack([_grid(r, "input") for r in meta.iter_rows(named=True)])
+        answers = (preds.tokens.astype(np.int16) - 1).clip(0, 4).astype(np.uint8)
+        ok = valid_shortest_paths(questions, answers.reshape(questions.shape))
+        return {"valid_shortest_path": float(ok.mean()) if len(ok) else 0.0}
+    return {}
+
+
+def trace_picture(codec_name: str, rows: pl.DataFrame, preds: Predictions, path: Path) -> None:
+    """One row per traced example: input, the answer after each segment, the target."""
+    from arcdata.render import compose, grid_image, write_png
+
+    codec = get_codec(codec_name)
+    lines = []
+    for k, idx in enumerate(preds.trace_rows.tolist()):
+        r = rows.row(idx, named=True)
+        inp, target = _grid(r, "input"), _grid(r, "output")
+        steps = [
+            _answer(codec, t, (r["offset_r"], r["offset_c"]), target.shape) for t in preds.trace[k]
+        ]
+        lines.append(
+            [
+                grid_image(inp, codec.name),
+                *(grid_image(g, codec.name) for g in steps),
+                grid_image(target, codec.name),
+            ]
+        )
+    if lines:
+        write_png(path, compose(lines))
+
+
+def _answer(codec, tokens: np.ndarray, offset, shape) -> np.ndarray:
+    canvas = tokens.reshape(codec.side, codec.side)
+    if codec.eos_border:
+        grid = crop_prediction(canvas[offset[0] :, offset[1] :])
+        return grid if grid is not None and grid.size else np.zeros((1, 1), np.uint8)
+    values = (canvas.astype(np.int16) - codec.shift).clip(0, codec.max_value).astype(np.uint8)
+    return values[: shape[0], : shape[1]]
+
+
+def write_report(dataset: Path, split: str, preds: Predictions, out: Path) -> dict:
+    from arcdata.calibration import calibrate, plot
+
+    out.mkdir(parents=True, exist_ok=True)
+    codec = read_manifest(dataset)["codec"]
+    rows = split_rows(dataset, split)
+    confidence = 1.0 / (1.0 + np.exp(-preds.q_halt.astype(np.float64)))
+    cal = calibrate(confidence, preds.exact)
+    metrics = {
+        "split": split,
+        "examples": int(len(preds.exact)),
+        "exact_accuracy": float(preds.exact.mean()) if len(preds.exact) else 0.0,
+        "token_accuracy": float(preds.token_accuracy.mean()) if len(preds.exact) else 0.0,
+        "q_halt_accuracy": float(((preds.q_halt >= 0) == preds.exact).mean())
+        if len(preds.exact)
+        else 0.0,
+        **family_scores(codec, rows, preds),
+        "calibration": cal.as_dict(),
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    with contextlib.suppress(ImportError):  # matplotlib is optional
+        plot(cal, out / "calibration.png")
+    trace_picture(codec, rows, preds, out / "reasoning_steps.png")
+    meta = rows[preds.example_index.tolist()].select(
+        "example_index", "task_id", "version", "role", "pair_index"
+    )
+    meta.with_columns(
+        pl.Series("q_halt", preds.q_halt),
+        pl.Series("exact", preds.exact),
+        pl.Series("token_accuracy", preds.token_accuracy),
+    ).write_parquet(out / "predictions.parquet")
+    return metrics
+
+
+def load_trained(run_dir: Path, device: torch.device, checkpoint: Path | None = None) -> HRM:
+    """The model of a run directory (its config.yaml and newest checkpoint, or ``checkpoint``:
+    any state dict in the reference key layout)."""
+    from .checkpoint import load_model_state, load_run_checkpoint
+    from .config import load
+
+    cfg = load(run_dir / "config.yaml")
+    model = HRM(cfg.model).to(device)
+    state = checkpoint if checkpoint is not None else load_run_checkpoint(run_dir, 0)[0]["model"]
+    load_model_state(model, state)
+    return model
+
+
+def _command():
+    import click
+
+    @click.command("evaluate")
+    @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    @click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    @click.option("--split", default="test", show_default=True, help="Split to score.")
+    @click.option(
+        "--out",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Report folder (default: RUN_DIR/eval-<split>).",
+    )
+    @click.option(
+        "--checkpoint",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Score this state dict (e.g. a released reference checkpoint) instead "
+        "of the run's newest checkpoint.",
+    )
+    @click.option("--batch-size", default=256, show_default=True)
+    @click.option("--max-examples", type=int, default=None, help="Stop after this many.")
+    @click.option(
+        "--pictures", default=4, show_default=True, help="Examples whose reasoning steps are drawn."
+    )
+    @click.option("--device", default="auto", show_default=True)
+    def evaluate_cmd(
+        run_dir, dataset, split, out, checkpoint, batch_size, max_examples, pictures, device
+    ):
+        """Score a trained HRM (RUN_DIR from `arcdata train`) on a built DATASET.
+
+        \b
+        Writes to --out:
+          metrics.json          exact/token accuracy, q-halt accuracy, ARC pass@1/pass@2
+                                (votes across augmented versions), Maze valid-shortest-path
+                                rate, calibration of sigmoid(q_halt)
+          calibration.png       reliability diagram of the halting confidence
+          reasoning_steps.png   the answer after every segment, for the first examples
+          predictions.parquet   per example: task, version, pair, q_halt, exact
+        """
+        from arcdata.stream import PuzzleStream
+
+        from .distributed import pick_device
+
+        dev = pick_device(device)
+        model = load_trained(run_dir, dev, checkpoint)
+        stream = PuzzleStream(str(dataset), split, batch_size=batch_size, mode="eval")
+        preds = predict(model, stream, dev, max_examples=max_examples, trace=pictures)
+        target = out or run_dir / f"eval-{split}"
+        metrics = write_report(dataset, split, preds, target)
+        shown = {k: v for k, v in metrics.items() if isinstance(v, float)}
+        click.echo(", ".join(f"{k} {v:.4f}" for k, v in shown.items()))
+        click.echo(f"report: {target}")
+
+    return evaluate_cmd
+
+
+evaluate_cmd = _command()

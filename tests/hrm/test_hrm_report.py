@@ -1,0 +1,97 @@
+"""``arcdata evaluate``: predictions undone per version, voted, scored, drawn; with a real run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from torch import nn
+
+from arcdata.build.driver import build
+from arcdata.hrm.act import ACTOutput, Carry
+from arcdata.hrm.model import HRMConfig
+from arcdata.hrm.report import predict, write_report
+from arcdata.stream import PuzzleStream
+from tests.conftest import small_config
+
+
+class Stub(nn.Module):
+    """Answers every example with its label (oracle) or with nothing (blank), q_halt fixed."""
+
+    def __init__(self, oracle: bool, steps: int = 2) -> None:
+        super().__init__()
+        self.config = HRMConfig(halt_max_steps=steps)
+        self.oracle = oracle
+
+    def initial_carry(self, batch):
+        b = batch["inputs"].shape[0]
+        z = torch.zeros(b, 1)
+        return Carry(z, z, torch.zeros(b, dtype=torch.int32), torch.ones(b, dtype=torch.bool))
+
+    def forward(self, carry, batch):
+        labels = batch["labels"].clamp(min=0) if self.oracle else torch.zeros_like(batch["labels"])
+        logits = nn.functional.one_hot(labels, 12).float()
+        q = torch.full((labels.shape[0],), 5.0 if self.oracle else -5.0)
+        return carry, ACTOutput(logits, q, -q, None)
+
+
+@pytest.fixture(scope="module")
+def dataset(arc_dirs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ev") / "ds"
+    build(small_config(arc_dirs, versions=3), out, workers=1, progress=False)
+    return out
+
+
+@pytest.mark.parametrize("oracle", [True, False])
+def test_oracle_passes_and_blank_fails(dataset, tmp_path, oracle):
+    stream = PuzzleStream(str(dataset), "test", batch_size=4, mode="eval")
+    preds = predict(Stub(oracle), stream, torch.device("cpu"), trace=2)
+    assert len(preds.exact) == stream.num_examples and preds.trace.shape[:2] == (2, 2)
+    metrics = write_report(dataset, "test", preds, tmp_path / "r")
+    expected = 1.0 if oracle else 0.0
+    assert metrics["pass@1"] == expected and metrics["pass@2"] == expected
+    assert metrics["exact_accuracy"] == expected and metrics["tasks"] == 2
+    assert metrics["q_halt_accuracy"] == 1.0
+    assert (tmp_path / "r" / "reasoning_steps.png").read_bytes()[:4] == b"\x89PNG"
+    assert json.loads((tmp_path / "r" / "metrics.json").read_text())["calibration"]["bins"]
+
+
+def test_train_then_evaluate_from_the_command_line(dataset, tmp_path):
+    from arcdata.cli import main
+
+    run = tmp_path / "run"
+    tiny = [
+        "--set",
+        "max_steps=2",
+        "--set",
+        "global_batch_size=8",
+        "--set",
+        "eval_interval=-1",
+        "--set",
+        "model.hidden_size=32",
+        "--set",
+        "model.num_heads=2",
+        "--set",
+        "model.h_layers=1",
+        "--set",
+        "model.l_layers=1",
+        "--set",
+        "model.puzzle_emb_ndim=32",
+        "--set",
+        "model.halt_max_steps=2",
+        "--set",
+        "progress=false",
+    ]
+    res = CliRunner().invoke(main, ["train", str(dataset), "--out", str(run), *tiny])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(
+        main,
+        ["evaluate", str(run), str(dataset), "--batch-size", "8", "--out", str(tmp_path / "rep")],
+    )
+    assert res.exit_code == 0, res.output
+    metrics = json.loads((tmp_path / "rep" / "metrics.json").read_text())
+    assert {"pass@1", "pass@2", "exact_accuracy", "calibration"} <= set(metrics)
+    assert np.isfinite(metrics["token_accuracy"])
