@@ -1,0 +1,122 @@
+"""Adaptive computation time around :class:`HRMInner`: which slot halts, and what Q-learning aims at.
+
+A batch is a set of slots. Each call runs one segment for every slot; slots that halted on the
+previous call are first reset and loaded with the matching rows of the new batch, the others keep
+their state and their data. Training halts a slot when q_halt > q_continue (with random minimum
+depths for exploration) or at ``halt_max_steps``; evaluation always runs ``halt_max_steps``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import torch
+from torch import nn
+
+from .model import HRMConfig, HRMInner
+
+# Keys of a batch a slot keeps while it is being worked on.
+CARRIED_KEYS = ("inputs", "labels", "puzzle_identifiers")
+
+
+@dataclass
+class Carry:
+    """State that persists across segments and batches (per rank)."""
+
+    z_H: torch.Tensor
+    z_L: torch.Tensor
+    steps: torch.Tensor  # int32 [B]: segments run on the slot's current example
+    halted: torch.Tensor  # bool [B]: slot finished; refilled on the next call
+    data: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def state_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_state_dict(cls, state: dict, device: torch.device | str) -> Carry:
+        return cls(
+            z_H=state["z_H"].to(device),
+            z_L=state["z_L"].to(device),
+            steps=state["steps"].to(device),
+            halted=state["halted"].to(device),
+            data={k: v.to(device) for k, v in state["data"].items()},
+        )
+
+
+@dataclass
+class ACTOutput:
+    logits: torch.Tensor
+    q_halt_logits: torch.Tensor
+    q_continue_logits: torch.Tensor
+    target_q_continue: torch.Tensor | None  # None outside training (no Q-learning target needed)
+
+
+class HRM(nn.Module):
+    """HRM ACT v1. Its state dict keys (``inner.*``) match the reference checkpoint layout."""
+
+    def __init__(self, config: HRMConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.inner = HRMInner(config)
+
+    def initial_carry(self, batch: dict[str, torch.Tensor]) -> Carry:
+        """An all-halted carry shaped like ``batch``: the first call loads every slot."""
+        b = batch["inputs"].shape[0]
+        device = batch["inputs"].device
+        z_H, z_L = self.inner.initial_state(b, device)
+        return Carry(
+            z_H=z_H,
+            z_L=z_L,
+            steps=torch.zeros(b, dtype=torch.int32, device=device),
+            halted=torch.ones(b, dtype=torch.bool, device=device),
+            data={k: torch.zeros_like(batch[k]) for k in CARRIED_KEYS},
+        )
+
+    def forward(
+        self,
+        carry: Carry,
+        batch: dict[str, torch.Tensor],
+        generator: torch.Generator | None = None,
+    ) -> tuple[Carry, ACTOutput]:
+        """Run one segment. ``generator`` drives exploration (pass one to make runs reproducible)."""
+        c = self.config
+        halted = carry.halted
+        reset = halted.view(-1, 1, 1)
+        z_H = torch.where(reset, self.inner.H_init.to(carry.z_H.dtype), carry.z_H)
+        z_L = torch.where(reset, self.inner.L_init.to(carry.z_L.dtype), carry.z_L)
+        steps = torch.where(halted, 0, carry.steps)
+        data = {
+            k: torch.where(halted.view(-1, *([1] * (batch[k].dim() - 1))), batch[k], carry.data[k])
+            for k in CARRIED_KEYS
+        }
+
+        z_H, z_L, logits, q_halt, q_continue = self.inner(
+            z_H, z_L, data["inputs"], data["puzzle_identifiers"]
+        )
+
+        target = None
+        with torch.no_grad():
+            steps = steps + 1
+            is_last = steps >= c.halt_max_steps
+            halted = is_last
+            if self.training and c.halt_max_steps > 1:
+                halted = is_last | (q_halt > q_continue)
+                # Exploration: some slots must run a random minimum of 2..max segments.
+                rng_device = generator.device if generator is not None else steps.device
+                b, hi = steps.shape[0], c.halt_max_steps + 1
+                explore = (
+                    torch.rand(b, generator=generator, device=rng_device) < c.halt_exploration_prob
+                )
+                depth = torch.randint(2, hi, (b,), generator=generator, device=rng_device)
+                min_steps = torch.where(explore, depth, 0).to(steps.device)
+                halted = halted & (steps >= min_steps)
+                # Bootstrap target: the value of continuing is the best Q of the next segment.
+                *_, next_halt, next_continue = self.inner(
+                    z_H, z_L, data["inputs"], data["puzzle_identifiers"]
+                )
+                target = torch.sigmoid(
+                    torch.where(is_last, next_halt, torch.maximum(next_halt, next_continue))
+                )
+
+        new_carry = Carry(z_H=z_H, z_L=z_L, steps=steps.to(torch.int32), halted=halted, data=data)
+        return new_carry, ACTOutput(logits, q_halt, q_continue, target)

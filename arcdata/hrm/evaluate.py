@@ -1,0 +1,80 @@
+"""Evaluation on a held-out split: every example runs all ``halt_max_steps`` segments.
+
+Reported per example, then averaged: token accuracy, exact accuracy, q-halt accuracy
+((q_halt >= 0) == exact), mean steps (always the maximum here) and ``halt_step``, the first segment
+at which the model itself would have halted (q_halt > q_continue), which tells how much compute an
+early-stopping inference would save.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+
+from .act import HRM
+from .data import to_device
+from .distributed import accumulation_dtype, all_reduce_sums
+from .loss import IGNORE_LABEL, act_loss
+
+
+@torch.no_grad()
+def evaluate(
+    model: HRM,
+    batches: Iterable[dict[str, Any]],
+    device: torch.device,
+    *,
+    loss_type: str = "stablemax",
+    autocast: contextlib.AbstractContextManager | None = None,
+    max_batches: int | None = None,
+) -> dict[str, float]:
+    """Mean metrics over all real (non-padding) examples, summed across ranks."""
+    was_training = model.training
+    model.eval()
+    keys = (
+        "count",
+        "accuracy",
+        "exact_accuracy",
+        "q_halt_accuracy",
+        "steps",
+        "halt_step",
+        "lm_loss",
+        "q_halt_loss",
+    )
+    # Every key exists from the start: a rank with no batch must still join the all-reduce.
+    dtype = accumulation_dtype(device)
+    sums = {k: torch.zeros((), dtype=dtype, device=device) for k in keys}
+    max_steps = model.config.halt_max_steps
+    try:
+        for i, batch in enumerate(batches):
+            if max_batches is not None and i >= max_batches:
+                break
+            batch = to_device(batch, device)
+            count = batch.get("count")
+            if count is not None and count < batch["labels"].shape[0]:
+                # Padding rows should be unlabelled already; make sure whatever the stream did.
+                batch["labels"] = batch["labels"].clone()
+                batch["labels"][int(count) :] = IGNORE_LABEL
+            carry = model.initial_carry(batch)
+            halt_step = torch.full((batch["inputs"].shape[0],), max_steps, device=device)
+            decided = torch.zeros_like(halt_step, dtype=torch.bool)
+            with autocast or contextlib.nullcontext():
+                for step in range(1, max_steps + 1):
+                    carry, out = model(carry, batch)
+                    wants = out.q_halt_logits > out.q_continue_logits
+                    halt_step = torch.where(wants & ~decided, step, halt_step)
+                    decided |= wants
+                _, metrics = act_loss(out, carry, loss_type)
+            valid = carry.halted & ((carry.data["labels"] != IGNORE_LABEL).sum(-1) > 0)
+            metrics["halt_step"] = torch.where(valid, halt_step, 0).sum()
+            for k in keys:
+                sums[k] += metrics[k].to(dtype)
+    finally:
+        model.train(was_training)
+    totals = all_reduce_sums(sums, device)
+    n = totals.pop("count")
+    result = {k: v / max(n, 1.0) for k, v in totals.items()}
+    result["count"] = n
+    return result
