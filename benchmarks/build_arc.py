@@ -29,22 +29,44 @@ def main() -> None:
     args = ap.parse_args()
     out = Path(args.out)
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "arcdata.cli", "build", str(PIPELINE), "--out", str(out),
-           "--workers", str(args.workers), "--quiet", "--set", f"augment.versions={args.versions}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "arcdata.cli",
+        "build",
+        str(PIPELINE),
+        "--out",
+        str(out),
+        "--workers",
+        str(args.workers),
+        "--quiet",
+        "--set",
+        f"augment.versions={args.versions}",
+    ]
     wall, peak = run_measured(cmd)
     manifest = json.loads((out / "manifest.json").read_text())
     size = folder_bytes(out)
     train = manifest["splits"]["train"]["rows"]
-    print(f"ARC-AGI-1, {manifest['totals']['tasks']} tasks x {args.versions} versions, "
-          f"{args.workers} workers")
-    print(f"  train examples {train:,}, all examples {manifest['totals']['examples']:,}, "
-          f"ids {manifest['embedding_ids']['count']:,}")
-    print(f"  wall   {wall:7.2f} s    reference {REF_SECONDS:.0f} s    "
-          f"speed-up x{REF_SECONDS / wall:.1f}   (target <= 15 s)")
-    print(f"  peak   {peak / 1e9:7.2f} GB   reference {REF_PEAK_GB} GB   "
-          f"x{REF_PEAK_GB / (peak / 1e9):.1f} less   (target <= 2 GB)")
-    print(f"  output {size / 1e9:7.3f} GB   reference {REF_OUTPUT_GB} GB   "
-          f"x{REF_OUTPUT_GB / (size / 1e9):.1f} smaller (target >= x10)")
+    print(
+        f"ARC-AGI-1, {manifest['totals']['tasks']} tasks x {args.versions} versions, "
+        f"{args.workers} workers"
+    )
+    print(
+        f"  train examples {train:,}, all examples {manifest['totals']['examples']:,}, "
+        f"ids {manifest['embedding_ids']['count']:,}"
+    )
+    print(
+        f"  wall   {wall:7.2f} s    reference {REF_SECONDS:.0f} s    "
+        f"speed-up x{REF_SECONDS / wall:.1f}   (target <= 15 s)"
+    )
+    print(
+        f"  peak   {peak / 1e9:7.2f} GB   reference {REF_PEAK_GB} GB   "
+        f"x{REF_PEAK_GB / (peak / 1e9):.1f} less   (target <= 2 GB)"
+    )
+    print(
+        f"  output {size / 1e9:7.3f} GB   reference {REF_OUTPUT_GB} GB   "
+        f"x{REF_OUTPUT_GB / (size / 1e9):.1f} smaller (target >= x10)"
+    )
 
 
 if __name__ == "__main__":

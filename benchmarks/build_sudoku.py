@@ -32,8 +32,9 @@ def write_csvs(folder: Path) -> tuple[Path, Path]:
     from arcdata.sudoku import board
     from arcdata.sudoku.solver import solve
 
-    lines = [s.strip() for s in PUZZLES.read_text().splitlines()
-             if s.strip() and not s.startswith("#")]
+    lines = [
+        s.strip() for s in PUZZLES.read_text().splitlines() if s.strip() and not s.startswith("#")
+    ]
     paths = (folder / "train.csv", folder / "test.csv")
     for path, chunk in zip(paths, (lines[:1000], lines[1000:]), strict=True):
         with open(path, "w", newline="") as f:
@@ -57,22 +58,42 @@ def main() -> None:
         tmp = Path(tmp)
         train, test = write_csvs(tmp)
         out = tmp / "ds"
-        cmd = [sys.executable, "-m", "arcdata.cli", "build",
-               str(REPO / "pipelines" / "sudoku-extreme-1k.yaml"), "--out", str(out), "--quiet",
-               "--workers", str(args.workers), "--set", f"sources.train.path={train}",
-               "--set", f"sources.test.path={test}", "--set", f"augment.versions={args.versions}"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "arcdata.cli",
+            "build",
+            str(REPO / "pipelines" / "sudoku-extreme-1k.yaml"),
+            "--out",
+            str(out),
+            "--quiet",
+            "--workers",
+            str(args.workers),
+            "--set",
+            f"sources.train.path={train}",
+            "--set",
+            f"sources.test.path={test}",
+            "--set",
+            f"augment.versions={args.versions}",
+        ]
         wall, peak = run_measured(cmd)
         m = json.loads((out / "manifest.json").read_text())
         size = folder_bytes(out)
         shutil.rmtree(out)
     print(f"Sudoku, 1000 puzzles x {args.versions} versions, {args.workers} workers")
     print(f"  train puzzles {m['splits']['train']['rows']:,}, test {m['splits']['test']['rows']:,}")
-    print(f"  wall   {wall:7.2f} s    reference {REF_SECONDS:.0f} s    x{REF_SECONDS / wall:.1f} faster"
-          "   (target < 5 s)")
-    print(f"  peak   {peak / 1e9:7.2f} GB   reference {REF_PEAK_GB} GB   "
-          f"x{REF_PEAK_GB / (peak / 1e9):.1f} less   (target < 1 GB)")
-    print(f"  output {size / 1e9:7.3f} GB   reference {REF_OUTPUT_GB} GB   "
-          f"x{REF_OUTPUT_GB / (size / 1e9):.0f} smaller")
+    print(
+        f"  wall   {wall:7.2f} s    reference {REF_SECONDS:.0f} s    x{REF_SECONDS / wall:.1f} faster"
+        "   (target < 5 s)"
+    )
+    print(
+        f"  peak   {peak / 1e9:7.2f} GB   reference {REF_PEAK_GB} GB   "
+        f"x{REF_PEAK_GB / (peak / 1e9):.1f} less   (target < 1 GB)"
+    )
+    print(
+        f"  output {size / 1e9:7.3f} GB   reference {REF_OUTPUT_GB} GB   "
+        f"x{REF_OUTPUT_GB / (size / 1e9):.0f} smaller"
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ their resident set sizes, sampled every 20 ms, is the honest memory figure.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import time
 
@@ -25,10 +26,8 @@ def run_measured(cmd: list[str], interval: float = 0.02) -> tuple[float, int]:
         except psutil.NoSuchProcess:
             break
         for p in procs:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 total += p.memory_info().rss
-            except psutil.NoSuchProcess:
-                pass
         peak = max(peak, total)
         time.sleep(interval)
     wall = time.perf_counter() - start
