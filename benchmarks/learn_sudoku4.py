@@ -4,6 +4,10 @@ Puzzles are minimal (no clue can be removed without losing uniqueness). The 288 
 are split: test puzzles come from 48 grids that no training puzzle is drawn from, so a good score
 needs the rules, not memory. Target: >= 90% exact accuracy within 10 minutes on a 2-core CPU.
 
+``--pipeline`` sends the same puzzles through arcdata itself (Sudoku CSV sources, ``arcdata
+build``, ``PuzzleStream``); measured: the same data, but it learns more slowly (0.54 exact at
+2000 steps against 0.97 in memory; see the README).
+
     python benchmarks/learn_sudoku4.py [--steps 2000] [--threads 2] [--out runs/bench-sudoku4]
 
 Defaults: hidden 64, 2+2 layers, H_cycles=L_cycles=2, up to 8 ACT segments, batch 128, lr 3e-3
@@ -76,6 +80,39 @@ def encode(puzzles: np.ndarray, solutions: np.ndarray) -> tuple[np.ndarray, np.n
     return inputs, solutions + 1, np.zeros(len(puzzles), dtype=np.int32)
 
 
+def write_csv(path: Path, puzzles: np.ndarray, solutions: np.ndarray) -> Path:
+    """The Sudoku-Extreme CSV layout (``source,question,answer,rating``), 16 cells, ``.`` blank."""
+    lines = ["source,question,answer,rating"]
+    for q, a in zip(puzzles, solutions, strict=True):
+        question = "".join("." if v == 0 else str(v) for v in q)
+        lines.append(f"generated,{question},{''.join(map(str, a))},0")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def build_dataset(folder: Path, train_data, test_data) -> Path:
+    """The puzzles as an arcdata dataset: CSV sources -> ``arcdata build`` (sudoku4 codec)."""
+    from arcdata.build.driver import build
+    from arcdata.config import resolve
+
+    folder.mkdir(parents=True, exist_ok=True)
+    config = resolve({
+        "name": "sudoku4-heldout", "codec": "sudoku4", "ids": "none",
+        "sources": {
+            "train": {"type": "sudoku_csv", "size": 4,
+                      "path": str(write_csv(folder / "train.csv", *train_data))},
+            "test": {"type": "sudoku_csv", "size": 4, "evaluation": True,
+                     "path": str(write_csv(folder / "test.csv", *test_data))},
+        },
+        # No augmentation: relabelling or transposing a training grid could land on a held-out
+        # test grid (the 288 4x4 grids fall into very few equivalence classes).
+        "augment": {"versions": 0, "translate": False},
+    })  # fmt: skip
+    out = folder / "dataset"
+    build(config, out, workers=1, overwrite=True, progress=False)
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -94,6 +131,12 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("runs/bench-sudoku4"))
+    p.add_argument(
+        "--pipeline",
+        action="store_true",
+        help="Feed the same puzzles through an arcdata pipeline (CSV sources, arcdata build, "
+        "PuzzleStream) instead of in-memory arrays.",
+    )
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} CPU thread(s)")
@@ -103,16 +146,22 @@ def main() -> None:
     grids = all_grids()
     order = rng.permutation(len(grids))
     test_grids, train_grids = order[:48], order[48:]
-    train_data = encode(*minimal_puzzles(grids, train_grids, args.train_puzzles, rng))
-    test_data = encode(*minimal_puzzles(grids, test_grids, args.test_puzzles, rng))
+    train_raw = minimal_puzzles(grids, train_grids, args.train_puzzles, rng)
+    test_raw = minimal_puzzles(grids, test_grids, args.test_puzzles, rng)
+    train_data, test_data = encode(*train_raw), encode(*test_raw)
     clues = (train_data[0] > 1).sum(1)
     print(f"{len(grids)} grids; {args.train_puzzles} train / {args.test_puzzles} test puzzles "
           f"(test grids held out); clues per puzzle {clues.min()}-{clues.max()} "
           f"(mean {clues.mean():.1f}); generated in {time.perf_counter() - t0:.1f}s")  # fmt: skip
 
-    source = ArraySource(
-        {"train": train_data, "test": test_data}, vocab_size=6, num_puzzle_identifiers=1
-    )
+    shutil.rmtree(args.out, ignore_errors=True)
+    if args.pipeline:
+        source = build_dataset(args.out / "data", train_raw, test_raw)
+        print(f"built {source} with arcdata build ({time.perf_counter() - t0:.1f}s so far)")
+    else:
+        source = ArraySource(
+            {"train": train_data, "test": test_data}, vocab_size=6, num_puzzle_identifiers=1
+        )
     config = from_dict(
         dict(
             model=dict(
@@ -124,11 +173,11 @@ def main() -> None:
             lr_schedule="cosine", lr_min_ratio=0.1, weight_decay=0.1, puzzle_emb_lr=1e-3,
             puzzle_emb_weight_decay=0.1, eval_interval=args.eval_interval, eval_batch_size=500,
             checkpoint_interval=0, log_interval=50, seed=args.seed, device="cpu",
+            progress=sys.stderr.isatty(),
         )
     )  # fmt: skip
-    shutil.rmtree(args.out, ignore_errors=True)
     t1 = time.perf_counter()
-    result = train(source, config, args.out)
+    result = train(source, config, args.out / "run")
     train_s = time.perf_counter() - t1
     params = sum(p.numel() for p in result["model"].parameters())
 
@@ -137,7 +186,7 @@ def main() -> None:
         f"{'step':>6} {'train loss':>11} {'test token acc':>15} {'test exact':>11} {'q-halt acc':>11}"
     )
     last_loss = None
-    for line in (args.out / "metrics.jsonl").read_text().splitlines():
+    for line in (args.out / "run" / "metrics.jsonl").read_text().splitlines():
         r = json.loads(line)
         if r["split"] == "train":
             last_loss = r["loss"]

@@ -402,7 +402,7 @@ class PuzzleStream(IterableDataset):
             "pair_index": pick(a.pair_index, -1),
             "example_index": rows.astype(np.int64),
         }
-        if self.mode == "eval":
+        if self.mode != "hrm":  # eval and examples pad their last batch
             small["count"] = np.array(count, dtype=np.int64)
         return small
 

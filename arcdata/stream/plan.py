@@ -74,9 +74,12 @@ def hrm_plan(
 
 
 def examples_plan(num_rows: int, batch_size: int, rng: np.random.Generator) -> EpochPlan:
-    """A shuffled pass over every example; the incomplete last batch is dropped."""
-    order = rng.permutation(num_rows).astype(np.int64)
-    return EpochPlan(order[: num_rows // batch_size * batch_size], batch_size)
+    """A shuffled pass over every example; the last batch is padded with -1 (blank rows whose
+    labels are all ignored), so no example is skipped."""
+    n_batches = -(-num_rows // batch_size)
+    order = np.full(n_batches * batch_size, -1, dtype=np.int64)
+    order[:num_rows] = rng.permutation(num_rows)
+    return EpochPlan(order, batch_size)
 
 
 def eval_plan(num_rows: int, batch_size: int) -> EpochPlan:
