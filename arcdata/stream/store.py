@@ -281,17 +281,8 @@ def _table_chunk(table: pa.Table) -> _Chunk:
         "task_index": encoded.indices.to_numpy().astype(np.int32),
         **{
             k: table.column(k).to_numpy().astype(ROW_ARRAYS[k])
-            for k in (
-                "version",
-                "pair_index",
-                "embedding_id",
-                "input_h",
-                "input_w",
-                "output_h",
-                "output_w",
-                "offset_r",
-                "offset_c",
-            )
+            for k in READ_COLUMNS
+            if k in ROW_ARRAYS  # the per-row numeric columns
         },
     }
     in_parts, rows["input_start"] = _binary_values(table.column("input"))
