@@ -4,12 +4,12 @@ Puzzles are minimal (no clue can be removed without losing uniqueness). The 288 
 are split: test puzzles come from 48 grids that no training puzzle is drawn from, so a good score
 needs the rules, not memory. Target: >= 90% exact accuracy within 10 minutes on a 2-core CPU.
 
-``--pipeline`` sends the same puzzles through arcdata itself (Sudoku CSV sources, ``arcdata
-build``, ``PuzzleStream``). Measured at 2000 steps: seed 0 0.974 in memory / 0.541 through the
-pipeline, seed 1 0.761 / 0.793: the result depends on the seed and the data order (the
-pipeline draws a different but equally random order), so the 90% target is not yet robust.
+The puzzles go through arcdata itself (Sudoku CSV sources, ``arcdata build`` with the
+``sudoku4`` codec, ``PuzzleStream``), the path a user's dataset takes; ``--in-memory`` feeds the
+same puzzles from arrays instead. The result depends on the seed: see the README for the runs
+measured.
 
-    python benchmarks/learn_sudoku4.py [--steps 2000] [--threads 2] [--out runs/bench-sudoku4]
+    python benchmarks/learn_sudoku4.py [--steps 2600] [--threads 2] [--out runs/bench-sudoku4]
 
 Defaults: hidden 64, 2+2 layers, H_cycles=L_cycles=2, up to 8 ACT segments, batch 128, lr 3e-3
 (cosine), ~263k parameters. On a machine shared with other jobs, ``--threads 1`` is much faster
@@ -118,7 +118,7 @@ def main() -> None:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--steps", type=int, default=2600)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--layers", type=int, default=2)
@@ -133,10 +133,10 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("runs/bench-sudoku4"))
     p.add_argument(
-        "--pipeline",
+        "--in-memory",
         action="store_true",
-        help="Feed the same puzzles through an arcdata pipeline (CSV sources, arcdata build, "
-        "PuzzleStream) instead of in-memory arrays.",
+        help="Feed the puzzles from in-memory arrays instead of through an arcdata pipeline "
+        "(CSV sources, arcdata build, PuzzleStream).",
     )
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -156,7 +156,7 @@ def main() -> None:
           f"(mean {clues.mean():.1f}); generated in {time.perf_counter() - t0:.1f}s")  # fmt: skip
 
     shutil.rmtree(args.out, ignore_errors=True)
-    if args.pipeline:
+    if not args.in_memory:
         source = build_dataset(args.out / "data", train_raw, test_raw)
         print(f"built {source} with arcdata build ({time.perf_counter() - t0:.1f}s so far)")
     else:
