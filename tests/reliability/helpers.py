@@ -10,15 +10,28 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import yaml
+
+
+@contextlib.contextmanager
+def scratch() -> Iterator[Path]:
+    """A fresh folder per Hypothesis example (pytest's tmp_path is shared between examples)."""
+    path = Path(tempfile.mkdtemp(prefix="arcdata-fuzz-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
 
 EXCLUDED = {"build.json"}
 """build.json holds timestamps and host names; everything else must be byte-identical."""

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +15,7 @@ from hypothesis import strategies as st
 
 from arcdata.config import config_hash, load_pipeline
 from arcdata.errors import ConfigError
+from tests.reliability.helpers import scratch
 
 FUZZ = settings(
     max_examples=80, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
@@ -85,15 +82,6 @@ YAML_ONLY = [
     "[" * 200 + "]" * 200,
     "[" * 600 + "]" * 600,
 ]
-
-
-@contextmanager
-def scratch() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="arcdata-fuzz-"))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def load_or_config_error(path: Path, overrides: list[str] | None = None) -> dict | None:

@@ -6,10 +6,6 @@ are fatal under both policies."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,6 +14,7 @@ from hypothesis import strategies as st
 
 from arcdata.errors import InputError
 from arcdata.sources import Rejects, read_source
+from tests.reliability.helpers import scratch
 
 pytest.importorskip("arcdata.sources.puzzles")  # registers the readers (Sudoku / maze work)
 
@@ -25,15 +22,6 @@ FUZZ = settings(
     max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
 HEADER = "source,question,answer,rating"
-
-
-@contextmanager
-def scratch() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="arcdata-fuzz-"))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 @st.composite

@@ -12,10 +12,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,6 +22,7 @@ from arcdata.build.driver import build, read_tasks
 from arcdata.config import resolve
 from arcdata.errors import ArcdataError, InputError
 from arcdata.sources import Rejects, read_source
+from tests.reliability.helpers import scratch
 
 FUZZ = settings(
     max_examples=40,
@@ -33,16 +30,6 @@ FUZZ = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-
-
-@contextmanager
-def scratch() -> Iterator[Path]:
-    """A fresh folder per Hypothesis example (pytest's tmp_path is shared between examples)."""
-    path = Path(tempfile.mkdtemp(prefix="arcdata-fuzz-"))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------- strategies
