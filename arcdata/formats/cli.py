@@ -12,16 +12,17 @@ import click
 FORMATS = ("hrm",)
 
 
+def format_option(help: str):
+    return click.option(
+        "--format", "fmt", type=click.Choice(FORMATS), default="hrm", show_default=True, help=help
+    )
+
+
 @click.command("export")
 @click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="hrm",
-    show_default=True,
-    help="Target layout; hrm = the reference's npy files (identifiers.json, "
-    "<split>/dataset.json, all__*.npy).",
+@format_option(
+    "Target layout; hrm = the reference's npy files (identifiers.json, "
+    "<split>/dataset.json, all__*.npy)."
 )
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
@@ -44,14 +45,7 @@ def export_cmd(dataset: Path, fmt: str, out: Path, overwrite: bool) -> None:
 
 @click.command("import")
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="hrm",
-    show_default=True,
-    help="Source layout; hrm = a reference npy dataset folder (or one split folder).",
-)
+@format_option("Source layout; hrm = a reference npy dataset folder (or one split folder).")
 @click.option(
     "--out",
     required=True,
