@@ -117,7 +117,7 @@ def build(pipeline, out, overrides, workers, scheduler, overwrite, resume, on_er
     Writes go to a hidden .partial folder next to --out and are renamed into place only when
     complete. The same pipeline and seed give byte-identical shards whatever the worker count.
     """
-    from arcdata.build.driver import build as run_build
+    from arcdata.builder.driver import build as run_build
     from arcdata.config import load_pipeline
     from arcdata.dataset import summary
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from arcdata.build.manifest import read_manifest
+from arcdata.builder.manifest import read_manifest
 from arcdata.errors import DatasetError
 from arcdata.paths import safe_member
 

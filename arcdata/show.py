@@ -11,7 +11,7 @@ from arcdata.render import ansi_grid, compose, grid_image, side_by_side, write_p
 
 
 def _from_dataset(root: Path, task_id: str, version: int):
-    from arcdata.build.manifest import read_manifest
+    from arcdata.builder.manifest import read_manifest
     from arcdata.dataset import task_examples
 
     codec = read_manifest(root)["codec"]
@@ -32,9 +32,9 @@ def _from_dataset(root: Path, task_id: str, version: int):
 
 
 def _from_pipeline(path: Path, task_id: str, version: int, overrides: list[str]):
-    from arcdata.build.driver import read_tasks
-    from arcdata.build.rows import Ids, task_rows
-    from arcdata.build.units import plan_task
+    from arcdata.builder.driver import read_tasks
+    from arcdata.builder.rows import Ids, task_rows
+    from arcdata.builder.units import plan_task
     from arcdata.config import load_pipeline
 
     config = load_pipeline(path, overrides)

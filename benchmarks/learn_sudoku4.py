@@ -93,7 +93,7 @@ def write_csv(path: Path, puzzles: np.ndarray, solutions: np.ndarray) -> Path:
 
 def build_dataset(folder: Path, train_data, test_data) -> Path:
     """The puzzles as an arcdata dataset: CSV sources -> ``arcdata build`` (sudoku4 codec)."""
-    from arcdata.build.driver import build
+    from arcdata.builder.driver import build
     from arcdata.config import resolve
 
     folder.mkdir(parents=True, exist_ok=True)

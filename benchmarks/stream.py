@@ -38,7 +38,7 @@ def ensure_dataset(path: Path, versions: int, workers: int) -> None:
     """Build ARC-AGI-1 x versions into ``path`` unless a manifest is already there."""
     if (path / "manifest.json").exists():
         return
-    from arcdata.build.driver import build
+    from arcdata.builder.driver import build
     from arcdata.config import load_pipeline
 
     print(f"building ARC-AGI-1 x {versions} into {path} ...", flush=True)

@@ -35,8 +35,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import arcdata
-from arcdata.build.manifest import FORMAT, write_json
-from arcdata.build.shards import binary_column, file_sha256, repeat_strings, write_parquet
+from arcdata.builder.manifest import FORMAT, write_json
+from arcdata.builder.shards import binary_column, file_sha256, repeat_strings, write_parquet
 from arcdata.errors import DatasetError
 from arcdata.grids import Codec, get_codec
 from arcdata.paths import safe_member

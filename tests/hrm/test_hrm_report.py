@@ -10,7 +10,7 @@ import torch
 from click.testing import CliRunner
 from torch import nn
 
-from arcdata.build.driver import build
+from arcdata.builder.driver import build
 from arcdata.hrm.act import ACTOutput, Carry
 from arcdata.hrm.model import HRMConfig
 from arcdata.hrm.report import predict, write_report

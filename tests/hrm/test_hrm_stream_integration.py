@@ -8,7 +8,7 @@ import torch
 import yaml
 
 pytest.importorskip("arcdata.stream")
-driver = pytest.importorskip("arcdata.build.driver")
+driver = pytest.importorskip("arcdata.builder.driver")
 
 from arcdata.config import resolve  # noqa: E402
 from arcdata.errors import DatasetError  # noqa: E402

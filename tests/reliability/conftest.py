@@ -30,7 +30,7 @@ class Tiny:
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory) -> Tiny:
     """80 random tasks (20 of them evaluation), 3 versions, ~40 units of 2 tasks each."""
-    from arcdata.build.driver import build
+    from arcdata.builder.driver import build
 
     root = tmp_path_factory.mktemp("tiny")
     write_arc_dir(root / "train", 60, seed=1, prefix="t")

@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from arcdata.build.driver import build
+from arcdata.builder.driver import build
 from arcdata.config import load_pipeline
 from arcdata.errors import DatasetError
 from arcdata.verify import verify_dataset

@@ -213,7 +213,7 @@ def crash_worker(*args, **kwargs):  # stands in for build_unit: dies like an OOM
 def test_a_unit_that_kills_its_worker_is_a_clear_error(tiny, tmp_path, monkeypatch):
     import dask
 
-    from arcdata.build import driver
+    from arcdata.builder import driver
     from arcdata.errors import DatasetError
 
     monkeypatch.setattr(driver, "build_unit", crash_worker)

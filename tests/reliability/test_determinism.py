@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from arcdata.build.driver import build
+from arcdata.builder.driver import build
 from tests.reliability.helpers import assert_same_dataset, tree_digest
 
 

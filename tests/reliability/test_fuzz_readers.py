@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from arcdata.build.driver import build, read_tasks
+from arcdata.builder.driver import build, read_tasks
 from arcdata.config import resolve
 from arcdata.errors import ArcdataError, InputError
 from arcdata.sources import Rejects, read_source

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from arcdata.build.manifest import write_json
-from arcdata.build.shards import file_sha256
+from arcdata.builder.manifest import write_json
+from arcdata.builder.shards import file_sha256
 from arcdata.cli import main
 from arcdata.errors import DatasetError
 from arcdata.verify import safe_member, verify_dataset

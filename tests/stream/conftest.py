@@ -10,7 +10,7 @@ from tests.conftest import small_config
 @pytest.fixture(scope="session")
 def small_ds(arc_dirs, tmp_path_factory):
     """7 ARC tasks x up to 9 versions (about 290 train and 18 test rows), 2 train shards."""
-    from arcdata.build.driver import build
+    from arcdata.builder.driver import build
 
     out = tmp_path_factory.mktemp("stream") / "ds"
     build(small_config(arc_dirs), out, workers=1, progress=False)

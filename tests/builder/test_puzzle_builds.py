@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from arcdata.augment import colour, d4
-from arcdata.build.driver import build, read_tasks
+from arcdata.builder.driver import build, read_tasks
 from arcdata.config import load_pipeline
 from arcdata.errors import ConfigError
 from arcdata.grids import encode, get_codec

@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from arcdata.augment.plan import Versions, identity_versions, plan_dihedral_colour, plan_sudoku
-from arcdata.build.rows import Ids, ids_needed, task_rows
-from arcdata.build.shards import assemble, digit_strings, repeat_strings, write_parquet
+from arcdata.builder.rows import Ids, ids_needed, task_rows
+from arcdata.builder.shards import assemble, digit_strings, repeat_strings, write_parquet
 from arcdata.records import Task
 from arcdata.schema import IDENTIFIER_SCHEMA
 

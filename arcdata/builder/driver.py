@@ -34,9 +34,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import arcdata
-from arcdata.build.manifest import build_manifest, write_json
-from arcdata.build.shards import file_sha256
-from arcdata.build.units import (
+from arcdata.builder.manifest import build_manifest, write_json
+from arcdata.builder.shards import file_sha256
+from arcdata.builder.units import (
     Unit,
     build_unit,
     count_versions,

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arcdata.build import driver
-from arcdata.build.manifest import write_json
-from arcdata.build.shards import file_sha256
-from arcdata.build.units import Unit
+from arcdata.builder import driver
+from arcdata.builder.manifest import write_json
+from arcdata.builder.shards import file_sha256
+from arcdata.builder.units import Unit
 from arcdata.config import resolve
 from arcdata.errors import DatasetError, InputError
 from arcdata.records import Pair, Task

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from arcdata.augment import colour, d4
-from arcdata.build.driver import build, read_tasks
+from arcdata.builder.driver import build, read_tasks
 from arcdata.errors import DatasetError
 from arcdata.schema import ROW_SCHEMA
 from tests.conftest import small_config
