@@ -19,7 +19,7 @@ LAZY_COMMANDS = {
     "export": "arcdata.formats.cli:export_cmd",
     "import": "arcdata.formats.cli:import_cmd",
     "train": "arcdata.hrm.cli:train_cmd",
-    "evaluate": "arcdata.hrm.report:evaluate_cmd",
+    "evaluate": "arcdata.hrm.cli:evaluate_cmd",
 }
 """Commands living in heavier modules (torch): imported only when used, so that ``arcdata
 build`` starts fast and its process stays small."""

@@ -1,4 +1,5 @@
-"""``arcdata train``: the click command; add it to the main group with ``main.add_command(train_cmd)``."""
+"""``arcdata train`` and ``arcdata evaluate``: the HRM commands, registered lazily by
+:data:`arcdata.cli.LAZY_COMMANDS` so that other commands never import torch."""
 
 from __future__ import annotations
 
@@ -72,3 +73,62 @@ def train_cmd(
         summary = ", ".join(f"{k} {v:.4f}" for k, v in result["eval"].items())
         click.echo(f"step {result['step']}: {summary}")
     click.echo(f"run directory: {out_dir}")
+
+
+@click.command("evaluate")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--split", default="test", show_default=True, help="Split to score.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Report folder (default: RUN_DIR/eval-<split>).",
+)
+@click.option(
+    "--checkpoint",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Score this state dict (e.g. a released reference checkpoint) instead "
+    "of the run's newest checkpoint.",
+)
+@click.option("--batch-size", default=256, show_default=True)
+@click.option("--max-examples", type=int, default=None, help="Stop after this many.")
+@click.option(
+    "--pictures", default=4, show_default=True, help="Examples whose reasoning steps are drawn."
+)
+@click.option("--device", default="auto", show_default=True)
+def evaluate_cmd(
+    run_dir: Path,
+    dataset: Path,
+    split: str,
+    out: Path | None,
+    checkpoint: Path | None,
+    batch_size: int,
+    max_examples: int | None,
+    pictures: int,
+    device: str,
+) -> None:
+    """Score a trained HRM (RUN_DIR from `arcdata train`) on a built DATASET.
+
+    \b
+    Writes to --out:
+      metrics.json          exact/token accuracy, q-halt accuracy, ARC pass@1/pass@2
+                            (votes across augmented versions), Maze valid-shortest-path
+                            rate, calibration of sigmoid(q_halt)
+      calibration.png       reliability diagram of the halting confidence
+      reasoning_steps.png   the answer after every segment, for the first examples
+      predictions.parquet   per example: task, version, pair, q_halt, exact
+    """
+    from arcdata.stream import PuzzleStream
+
+    from .distributed import pick_device
+    from .report import load_trained, predict, write_report
+
+    dev = pick_device(device)
+    model = load_trained(run_dir, dev, checkpoint)
+    stream = PuzzleStream(str(dataset), split, batch_size=batch_size, mode="eval")
+    preds = predict(model, stream, dev, max_examples=max_examples, trace=pictures)
+    target = out or run_dir / f"eval-{split}"
+    metrics = write_report(dataset, split, preds, target)
+    shown = {k: v for k, v in metrics.items() if isinstance(v, float)}
+    click.echo(", ".join(f"{k} {v:.4f}" for k, v in shown.items()))
+    click.echo(f"report: {target}")

@@ -1,5 +1,9 @@
 """Evaluation on a held-out split: every example runs all ``halt_max_steps`` segments.
 
+:func:`run_segments` is the one place a batch is taken through every segment from a fresh carry;
+the metrics pass here (:func:`evaluate`, also run by the trainer) and the predictions pass of
+``arcdata evaluate`` (:func:`arcdata.hrm.report.predict`) both build on it.
+
 Reported per example, then averaged: token accuracy, exact accuracy, q-halt accuracy
 ((q_halt >= 0) == exact), mean steps (always the maximum here) and ``halt_step``, the first segment
 at which the model itself would have halted (q_halt > q_continue), which tells how much compute an
@@ -10,14 +14,55 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from .act import HRM
+from .act import HRM, ACTOutput, Carry
 from .data import to_device
 from .distributed import accumulation_dtype, all_reduce_sums
 from .loss import IGNORE_LABEL, act_loss
+
+
+@dataclass
+class Segments:
+    """A batch after its last segment."""
+
+    carry: Carry  # every slot halted, steps == halt_max_steps
+    output: ACTOutput  # of the last segment
+    halt_step: torch.Tensor  # int64 [B]: first segment with q_halt > q_continue, else the max
+    trace: torch.Tensor | None  # uint8 [T, steps, L]: argmax after each segment, first T rows
+
+
+def run_segments(
+    model: HRM,
+    batch: dict[str, torch.Tensor],
+    *,
+    trace: int = 0,
+    autocast: contextlib.AbstractContextManager | None = None,
+) -> Segments:
+    """Run every segment of ``batch`` (already on the model's device) from a fresh carry.
+
+    The model must be in eval mode: only then does every slot run all ``halt_max_steps``
+    segments, so the whole batch halts together after the last one.
+    """
+    max_steps = model.config.halt_max_steps
+    carry = model.initial_carry(batch)
+    b = batch["inputs"].shape[0]
+    halt_step = torch.full((b,), max_steps, dtype=torch.int64, device=batch["inputs"].device)
+    decided = torch.zeros_like(halt_step, dtype=torch.bool)
+    per_step = []
+    with autocast or contextlib.nullcontext():
+        for step in range(1, max_steps + 1):
+            carry, out = model(carry, batch)
+            wants = out.q_halt_logits > out.q_continue_logits
+            halt_step = torch.where(wants & ~decided, step, halt_step)
+            decided |= wants
+            if trace:
+                per_step.append(out.logits[:trace].argmax(-1).to(torch.uint8))
+    traced = torch.stack(per_step, 1) if per_step else None
+    return Segments(carry, out, halt_step, traced)
 
 
 @torch.no_grad()
@@ -46,7 +91,6 @@ def evaluate(
     # Every key exists from the start: a rank with no batch must still join the all-reduce.
     dtype = accumulation_dtype(device)
     sums = {k: torch.zeros((), dtype=dtype, device=device) for k in keys}
-    max_steps = model.config.halt_max_steps
     try:
         for i, batch in enumerate(batches):
             if max_batches is not None and i >= max_batches:
@@ -57,18 +101,12 @@ def evaluate(
                 # Padding rows should be unlabelled already; make sure whatever the stream did.
                 batch["labels"] = batch["labels"].clone()
                 batch["labels"][int(count) :] = IGNORE_LABEL
-            carry = model.initial_carry(batch)
-            halt_step = torch.full((batch["inputs"].shape[0],), max_steps, device=device)
-            decided = torch.zeros_like(halt_step, dtype=torch.bool)
+            seg = run_segments(model, batch, autocast=autocast)
             with autocast or contextlib.nullcontext():
-                for step in range(1, max_steps + 1):
-                    carry, out = model(carry, batch)
-                    wants = out.q_halt_logits > out.q_continue_logits
-                    halt_step = torch.where(wants & ~decided, step, halt_step)
-                    decided |= wants
-                _, metrics = act_loss(out, carry, loss_type)
+                _, metrics = act_loss(seg.output, seg.carry, loss_type)
+            carry = seg.carry
             valid = carry.halted & ((carry.data["labels"] != IGNORE_LABEL).sum(-1) > 0)
-            metrics["halt_step"] = torch.where(valid, halt_step, 0).sum()
+            metrics["halt_step"] = torch.where(valid, seg.halt_step, 0).sum()
             for k in keys:
                 sums[k] += metrics[k].to(dtype)
     finally:

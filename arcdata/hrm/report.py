@@ -1,6 +1,6 @@
-"""``arcdata evaluate``: score a trained HRM on a split the way papers report it, with pictures.
+"""What ``arcdata evaluate`` reports: a trained HRM scored on a split the way papers do, with pictures.
 
-Every example runs all ``halt_max_steps`` segments. Then, per family:
+Every example runs all ``halt_max_steps`` segments (:func:`arcdata.hrm.evaluate.run_segments`). Then, per family:
 
 * ARC: each test input was predicted once per augmented version; predictions are mapped back
   through their version's inverse transform and vote (:mod:`arcdata.vote`), giving pass@1/2.
@@ -28,6 +28,7 @@ from arcdata.grids import crop_prediction, get_codec
 
 from .act import HRM
 from .data import to_device
+from .evaluate import run_segments
 
 
 @dataclass
@@ -55,13 +56,9 @@ def predict(
     for batch in batches:
         batch = to_device(batch, device)
         real = int(batch["count"]) if "count" in batch else batch["inputs"].shape[0]
-        carry = model.initial_carry(batch)
-        per_step = []
         want_trace = max(0, min(trace - sum(len(t) for t in traced), real))
-        for _ in range(steps):
-            carry, output = model(carry, batch)
-            if want_trace:
-                per_step.append(output.logits[:want_trace].argmax(-1).to(torch.uint8).cpu())
+        seg = run_segments(model, batch, trace=want_trace)
+        output = seg.output
         labels = batch["labels"][:real]
         pred = output.logits[:real].argmax(-1)
         valid = labels != -100
@@ -73,8 +70,8 @@ def predict(
         out["acc"].append(
             ((pred == labels) & valid).sum(-1).float().div(valid.sum(-1).clamp(min=1)).cpu().numpy()
         )
-        if want_trace:
-            traced.append(torch.stack(per_step, 1).numpy())
+        if seg.trace is not None:
+            traced.append(seg.trace.cpu().numpy())
             traced_rows.append(batch["example_index"][:want_trace].cpu().numpy())
         seen += real
         if max_examples is not None and seen >= max_examples:
@@ -213,61 +210,3 @@ def load_trained(run_dir: Path, device: torch.device, checkpoint: Path | None = 
     state = checkpoint if checkpoint is not None else load_run_checkpoint(run_dir, 0)[0]["model"]
     load_model_state(model, state)
     return model
-
-
-def _command():
-    import click
-
-    @click.command("evaluate")
-    @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-    @click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
-    @click.option("--split", default="test", show_default=True, help="Split to score.")
-    @click.option(
-        "--out",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="Report folder (default: RUN_DIR/eval-<split>).",
-    )
-    @click.option(
-        "--checkpoint",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Score this state dict (e.g. a released reference checkpoint) instead "
-        "of the run's newest checkpoint.",
-    )
-    @click.option("--batch-size", default=256, show_default=True)
-    @click.option("--max-examples", type=int, default=None, help="Stop after this many.")
-    @click.option(
-        "--pictures", default=4, show_default=True, help="Examples whose reasoning steps are drawn."
-    )
-    @click.option("--device", default="auto", show_default=True)
-    def evaluate_cmd(
-        run_dir, dataset, split, out, checkpoint, batch_size, max_examples, pictures, device
-    ):
-        """Score a trained HRM (RUN_DIR from `arcdata train`) on a built DATASET.
-
-        \b
-        Writes to --out:
-          metrics.json          exact/token accuracy, q-halt accuracy, ARC pass@1/pass@2
-                                (votes across augmented versions), Maze valid-shortest-path
-                                rate, calibration of sigmoid(q_halt)
-          calibration.png       reliability diagram of the halting confidence
-          reasoning_steps.png   the answer after every segment, for the first examples
-          predictions.parquet   per example: task, version, pair, q_halt, exact
-        """
-        from arcdata.stream import PuzzleStream
-
-        from .distributed import pick_device
-
-        dev = pick_device(device)
-        model = load_trained(run_dir, dev, checkpoint)
-        stream = PuzzleStream(str(dataset), split, batch_size=batch_size, mode="eval")
-        preds = predict(model, stream, dev, max_examples=max_examples, trace=pictures)
-        target = out or run_dir / f"eval-{split}"
-        metrics = write_report(dataset, split, preds, target)
-        shown = {k: v for k, v in metrics.items() if isinstance(v, float)}
-        click.echo(", ".join(f"{k} {v:.4f}" for k, v in shown.items()))
-        click.echo(f"report: {target}")
-
-    return evaluate_cmd
-
-
-evaluate_cmd = _command()
