@@ -1,22 +1,18 @@
-"""The driver's reliability pieces in isolation (no Dask): destination rules, the partial
-folder's lock and cleanup, checksum-verified resume records, source counts."""
+"""The build's staging in isolation (no Dask): destination rules, the partial folder's lock
+and cleanup, checksum-verified resume records."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from arcdata.builder import driver
+from arcdata.builder import staging
 from arcdata.builder.manifest import write_json
 from arcdata.builder.shards import file_sha256
 from arcdata.builder.units import Unit
-from arcdata.config import resolve
-from arcdata.errors import DatasetError, InputError
-from arcdata.records import Pair, Task
-from arcdata.sources import REGISTRY, SourceResult
+from arcdata.errors import DatasetError
 
 # ------------------------------------------------------------------------- destination
 
@@ -29,34 +25,34 @@ def make_dataset(path: Path, marker: str = "v1") -> Path:
 
 
 def test_destination_rules(tmp_path):
-    driver._check_destination(tmp_path / "new", overwrite=False)
+    staging.check_destination(tmp_path / "new", overwrite=False)
     (tmp_path / "empty").mkdir()
-    driver._check_destination(tmp_path / "empty", overwrite=False)
+    staging.check_destination(tmp_path / "empty", overwrite=False)
     ds = make_dataset(tmp_path / "ds")
     with pytest.raises(DatasetError, match="pass --overwrite"):
-        driver._check_destination(ds, overwrite=False)
-    driver._check_destination(ds, overwrite=True)
+        staging.check_destination(ds, overwrite=False)
+    staging.check_destination(ds, overwrite=True)
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("x")
     with pytest.raises(DatasetError, match="not an arcdata dataset"):
-        driver._check_destination(tmp_path / "other", overwrite=True)
+        staging.check_destination(tmp_path / "other", overwrite=True)
     (tmp_path / "file").write_text("x")
     with pytest.raises(DatasetError, match="not a folder"):
-        driver._check_destination(tmp_path / "file", overwrite=True)
+        staging.check_destination(tmp_path / "file", overwrite=True)
     (tmp_path / "link").symlink_to(ds)
     with pytest.raises(DatasetError, match="not a folder"):
-        driver._check_destination(tmp_path / "link", overwrite=True)
+        staging.check_destination(tmp_path / "link", overwrite=True)
 
 
 def test_an_interrupted_swap_is_undone(tmp_path):
     out = tmp_path / "data"
     make_dataset(tmp_path / ".data.old", "previous")
-    driver._recover_interrupted_swap(out)  # killed between the two renames: put it back
+    staging.recover_interrupted_swap(out)  # killed between the two renames: put it back
     assert json.loads((out / "manifest.json").read_text()) == {"marker": "previous"}
     assert not (tmp_path / ".data.old").exists()
 
     make_dataset(tmp_path / ".data.old", "stale")  # killed after both renames: drop it
-    driver._recover_interrupted_swap(out)
+    staging.recover_interrupted_swap(out)
     assert json.loads((out / "manifest.json").read_text()) == {"marker": "previous"}
     assert not (tmp_path / ".data.old").exists()
 
@@ -66,14 +62,14 @@ def test_an_interrupted_swap_is_undone(tmp_path):
 
 def test_only_one_build_holds_a_destination(tmp_path):
     tmp = tmp_path / ".data.partial"
-    with driver._locked_tmp(tmp, tmp_path / "data") as lock:
+    with staging.locked_tmp(tmp, tmp_path / "data") as lock:
         assert lock.exists()
         with (
             pytest.raises(DatasetError, match="another build is writing"),
-            driver._locked_tmp(tmp, tmp_path / "data"),
+            staging.locked_tmp(tmp, tmp_path / "data"),
         ):
             pass
-    with driver._locked_tmp(tmp, tmp_path / "data"):  # released on exit
+    with staging.locked_tmp(tmp, tmp_path / "data"):  # released on exit
         pass
 
 
@@ -83,7 +79,7 @@ def fill_partial(tmp: Path, digest: str) -> None:
     (tmp / "train").mkdir()
     (tmp / "train" / "part-00000.parquet").write_bytes(b"renamed by a killed publish")
     (tmp / "manifest.json.tmp").write_text("{")
-    (tmp / driver.HASH_NAME).write_text(digest + "\n")
+    (tmp / staging.HASH_NAME).write_text(digest + "\n")
 
 
 @pytest.mark.parametrize(
@@ -94,10 +90,10 @@ def test_prepare_keeps_units_only_when_resuming_the_same_config(tmp_path, resume
     tmp = tmp_path / ".data.partial"
     tmp.mkdir()
     fill_partial(tmp, "abc")
-    driver._prepare_tmp(tmp, digest, resume)
+    staging.prepare_tmp(tmp, digest, resume)
     names = sorted(p.name for p in tmp.iterdir())
     assert names == (["config_hash", "units"] if kept else ["config_hash"])
-    assert (tmp / driver.HASH_NAME).read_text().strip() == digest
+    assert (tmp / staging.HASH_NAME).read_text().strip() == digest
 
 
 # ------------------------------------------------------------------------- resume records
@@ -123,20 +119,20 @@ def finished_unit(tmp: Path, index: int = 3, ident: bool = True) -> tuple[Unit, 
         },
     }
     if ident:
-        part = driver._identifiers_part(tmp, index)
+        part = staging.identifiers_part(tmp, index)
         part.parent.mkdir(parents=True, exist_ok=True)
         part.write_bytes(b"ids")
-    stats = driver._accept_unit(tmp, stats)
-    write_json(driver._unit_record(tmp, index), stats)
+    stats = staging.accept_unit(tmp, stats)
+    write_json(staging.unit_record(tmp, index), stats)
     return unit, stats
 
 
 def test_a_checked_unit_is_reused(tmp_path):
     unit, stats = finished_unit(tmp_path)
-    assert stats["identifiers_sha256"] == file_sha256(driver._identifiers_part(tmp_path, 3))
-    assert driver._finished_unit(tmp_path, unit) == stats
+    assert stats["identifiers_sha256"] == file_sha256(staging.identifiers_part(tmp_path, 3))
+    assert staging.finished_unit(tmp_path, unit) == stats
     unit, stats = finished_unit(tmp_path, 4, ident=False)
-    assert driver._finished_unit(tmp_path, unit) == stats
+    assert staging.finished_unit(tmp_path, unit) == stats
 
 
 def flip(path: Path) -> None:
@@ -151,8 +147,8 @@ def flip(path: Path) -> None:
 def test_a_damaged_unit_is_rebuilt(tmp_path, damage):
     unit, stats = finished_unit(tmp_path, ident=damage != "ids_extra")
     shard = tmp_path / stats["splits"]["train"]["path"]
-    ids = driver._identifiers_part(tmp_path, unit.index)
-    record = driver._unit_record(tmp_path, unit.index)
+    ids = staging.identifiers_part(tmp_path, unit.index)
+    record = staging.unit_record(tmp_path, unit.index)
     if damage == "shard":
         flip(shard)
     elif damage == "shard_gone":
@@ -168,7 +164,7 @@ def test_a_damaged_unit_is_rebuilt(tmp_path, damage):
         record.write_text('{"unit": 3, "spl')
     else:
         record.write_text(json.dumps({**stats, "unit": 9}))
-    assert driver._finished_unit(tmp_path, unit) is None
+    assert staging.finished_unit(tmp_path, unit) is None
 
 
 def test_unshared_output_folder_is_a_clear_error(tmp_path):
@@ -179,56 +175,11 @@ def test_unshared_output_folder_is_a_clear_error(tmp_path):
         },
     }
     with pytest.raises(DatasetError, match="shared by the driver and every worker"):
-        driver._accept_unit(tmp_path, stats)
+        staging.accept_unit(tmp_path, stats)
 
 
 def test_task_keys_depend_on_config_and_destination(tmp_path):
-    a = driver._key_token("d1", tmp_path / ".a.partial")
-    assert a == driver._key_token("d1", tmp_path / ".a.partial")
-    assert a != driver._key_token("d1", tmp_path / ".b.partial")
-    assert a != driver._key_token("d2", tmp_path / ".a.partial")
-
-
-# ------------------------------------------------------------------------- source counts
-
-
-def task(task_id: str) -> Task:
-    grid = np.ones((1, 1), np.uint8)
-    return Task(task_id, (Pair(grid, grid),), (Pair(grid, grid),), origin=f"mem:{task_id}")
-
-
-@pytest.fixture
-def fake_reader():
-    """A reader type that returns what the spec says: tasks, and read/rejected counts."""
-
-    def read(spec, rejects):
-        for i in range(spec["bad"]):
-            rejects.add(InputError("bad", file="mem", line=i + 1))
-        return SourceResult([task(t) for t in spec["ids"]], read=spec["read"], rejected=spec["bad"])
-
-    REGISTRY["fake_test_reader"] = read
-    yield
-    del REGISTRY["fake_test_reader"]
-
-
-def test_counts_reconcile_with_filtered_rows_and_duplicates(fake_reader):
-    config = resolve(
-        {
-            "name": "c",
-            "sources": {
-                "a": {"type": "fake_test_reader", "ids": ["t1", "t2"], "read": 7, "bad": 2},
-                "b": {"type": "fake_test_reader", "ids": ["t2", "t3"], "read": 2, "bad": 0},
-            },
-        }
-    )
-    res = driver.read_tasks(config, "skip")
-    assert [t.id for t in res.tasks] == ["t1", "t2", "t3"]
-    a, b = res.sources
-    # a: 7 rows, 2 invalid, 3 dropped by its own filters (subsample / min_rating)
-    assert (a.read, a.built, a.rejected, a.filtered) == (4, 2, 2, 3)
-    # b: t2 repeats an id of source a
-    assert (b.read, b.built, b.rejected, b.filtered) == (2, 1, 1, 0)
-    assert sum(s.read for s in res.sources) == len(res.tasks) + sum(s.rejected for s in res.sources)
-    assert len(res.rejects) == 3
-    with pytest.raises(InputError, match="bad"):
-        driver.read_tasks(config, "fail")
+    a = staging.key_token("d1", tmp_path / ".a.partial")
+    assert a == staging.key_token("d1", tmp_path / ".a.partial")
+    assert a != staging.key_token("d1", tmp_path / ".b.partial")
+    assert a != staging.key_token("d2", tmp_path / ".a.partial")

@@ -1,0 +1,106 @@
+"""The Dask cluster a build runs on: a fresh LocalCluster, or an existing scheduler whose
+workers are checked to run the same code (so shards stay byte-identical)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import sys
+
+import pyarrow as pa
+
+import arcdata
+from arcdata.errors import DatasetError
+
+WORKER_WAIT_S = 120.0
+"""How long a build on an existing scheduler waits for its first worker before giving up."""
+
+
+def worker_env() -> dict:
+    """What must match between the driver and every worker for byte-identical shards.
+
+    Parquet files record the writer's pyarrow version, and the rows depend on arcdata's and
+    numpy's code, so a worker with other versions would silently write different bytes.
+    """
+    import numpy
+
+    return {
+        "arcdata": arcdata.__version__,
+        "pyarrow": pa.__version__,
+        "numpy": numpy.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def check_workers(client, address: str) -> int:
+    """Wait for a worker, then refuse workers that cannot import arcdata or run other versions."""
+    try:
+        client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+    except (TimeoutError, OSError):
+        raise DatasetError(
+            f"scheduler {address} has no workers (waited {WORKER_WAIT_S:.0f} s); "
+            "start some with: dask worker " + address
+        ) from None
+    try:
+        envs = client.run(worker_env)
+    except Exception as e:  # the worker's own import error, re-raised here by distributed
+        raise DatasetError(
+            f"workers of {address} cannot run arcdata ({type(e).__name__}: "
+            f"{e}); install the same arcdata version on every worker"
+        ) from None
+    mine = worker_env()
+    bad = {w: env for w, env in envs.items() if env != mine}
+    if bad:
+        lines = [f"  {w}: {env}" for w, env in sorted(bad.items())]
+        raise DatasetError(f"workers differ from this driver ({mine}):\n" + "\n".join(lines))
+    return len(envs)
+
+
+def dashboard(client) -> str:
+    """The scheduler's dashboard URL, or a note that it has none (started --no-dashboard)."""
+    try:
+        return client.dashboard_link or "(none)"
+    except (KeyError, AttributeError, OSError):
+        return "(none: the scheduler runs without a dashboard)"
+
+
+@contextlib.contextmanager
+def dask_client(workers: int | None, scheduler: str | None, quiet: bool = False):
+    """A client on the given scheduler, or on a fresh LocalCluster of single-threaded processes."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    if address:
+        try:  # waits distributed.comm.timeouts.connect (30 s by default)
+            client = Client(address)
+        except (OSError, TimeoutError) as e:
+            raise DatasetError(f"cannot reach the Dask scheduler at {address}: {e}") from None
+        try:
+            if not quiet:
+                print(f"dask: scheduler {address}, dashboard {dashboard(client)}", file=sys.stderr)
+            check_workers(client, address)
+            yield client
+        finally:
+            client.close()
+        return
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    n = workers or os.cpu_count() or 1
+    # No dashboard; the scheduler's small HTTP server on a free loopback port rather than
+    # 8787, which another cluster on the machine may hold (that only earns a warning).
+    # Worker shutdown chatter is logged at ERROR, so only CRITICAL gets through; real
+    # failures reach the driver as exceptions from the futures.
+    with (
+        LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
