@@ -1,11 +1,40 @@
-"""Readers of raw puzzle files. Each one turns a raw format into ``Task`` records.
+"""Readers of raw puzzle files: one module per source ``type``, each turning a raw format into
+``Task`` records.
 
-Readers register themselves by ``type`` name (the ``type:`` key of a pipeline's source entry);
-importing this package loads all of them.
+Readers register themselves in their family's registry (``base.REGISTRIES``: arc, sudoku,
+maze) under the ``type:`` name of a pipeline's source entry; importing this package loads all
+of them.
 """
 
-from arcdata.sources import arc as _arc  # noqa: F401,E402  (registers the ARC readers)
-from arcdata.sources import puzzles as _puzzles  # noqa: F401,E402  (Sudoku and Maze readers)
-from arcdata.sources.base import REGISTRY, Rejects, SourceResult, read_source, register
+from arcdata.sources import (  # noqa: F401  (each module registers its reader)
+    arc_dir,
+    arckit,
+    conceptarc,
+    kaggle,
+    maze_csv,
+    maze_generated,
+    sudoku_csv,
+    sudoku_generated,
+    sudoku_list,
+)
+from arcdata.sources.base import (
+    FAMILIES,
+    REGISTRIES,
+    REGISTRY,
+    Rejects,
+    SourceResult,
+    family_of,
+    read_source,
+    register,
+)
 
-__all__ = ["REGISTRY", "Rejects", "SourceResult", "read_source", "register"]
+__all__ = [
+    "FAMILIES",
+    "REGISTRIES",
+    "REGISTRY",
+    "Rejects",
+    "SourceResult",
+    "family_of",
+    "read_source",
+    "register",
+]

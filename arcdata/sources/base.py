@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,21 +40,42 @@ class SourceResult:
 
 
 Reader = Callable[[dict, Rejects], SourceResult]
-REGISTRY: dict[str, Reader] = {}
+
+FAMILIES = ("arc", "sudoku", "maze")
+"""Puzzle families; a source's family decides which codec can hold its grids."""
+
+REGISTRIES: dict[str, dict[str, Reader]] = {family: {} for family in FAMILIES}
+"""One registry per family: source ``type`` name -> reader."""
+
+REGISTRY: ChainMap[str, Reader] = ChainMap(*REGISTRIES.values())
+"""Every source type by name, whatever its family."""
 
 
-def register(name: str) -> Callable[[Reader], Reader]:
+def register(name: str, family: str) -> Callable[[Reader], Reader]:
+    """Add a reader under ``type: name`` to its family's registry (a name is unique overall)."""
+    if family not in REGISTRIES:
+        raise ValueError(f"unknown source family {family!r}; known: {list(FAMILIES)}")
+
     def wrap(fn: Reader) -> Reader:
-        REGISTRY[name] = fn
+        if name in REGISTRY and REGISTRY[name] is not fn:
+            raise ValueError(f"source type {name!r} is registered twice")
+        REGISTRIES[family][name] = fn
         return fn
 
     return wrap
 
 
+def family_of(kind: str) -> str:
+    """The family whose registry holds source type ``kind``."""
+    for family, registry in REGISTRIES.items():
+        if kind in registry:
+            return family
+    raise ConfigError(f"sources: unknown type {kind!r}; known: {sorted(REGISTRY)}")
+
+
 def read_source(spec: dict, rejects: Rejects) -> SourceResult:
     kind = spec.get("type")
-    if kind not in REGISTRY:
-        raise ConfigError(f"sources: unknown type {kind!r}; known: {sorted(REGISTRY)}")
+    family_of(kind)
     return REGISTRY[kind](spec, rejects)
 
 

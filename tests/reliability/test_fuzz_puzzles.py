@@ -16,8 +16,6 @@ from arcdata.errors import InputError
 from arcdata.sources import Rejects, read_source
 from tests.reliability.helpers import scratch
 
-pytest.importorskip("arcdata.sources.puzzles")  # registers the readers (Sudoku / maze work)
-
 FUZZ = settings(
     max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
 )
