@@ -1,7 +1,7 @@
 """Pipeline files: load (safely), apply ``--set`` overrides, fill defaults, validate.
 
 A pipeline is declarative data, like an HF ``datasets`` builder config: nothing in it runs.
-YAML is parsed with ``safe_load`` and checked against ``schemas/pipeline.schema.json`` so a
+YAML is parsed with ``safe_load`` and checked against ``arcdata/schema_files/pipeline.schema.json`` so a
 typo fails before any work starts, with the bad key spelled out.
 """
 
