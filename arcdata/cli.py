@@ -189,5 +189,47 @@ def show(target, task, version, png, overrides, colour):
     click.echo(text, color=colour)
 
 
+@main.group()
+def cache() -> None:
+    """The stream's decoded cache ($ARCDATA_STREAM_CACHE, else a private folder in the temp
+    directory): list or clear it. Entries are rebuilt on the next open, so clearing is safe."""
+
+
+_CACHE_DIR = click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Cache folder (default: $ARCDATA_STREAM_CACHE or <tmp>/arcdata-stream-<uid>).",
+)
+
+
+@cache.command("list")
+@_CACHE_DIR
+@click.option("--verify", is_flag=True, help="Also recompute every file's checksum (slower).")
+def cache_list(cache_dir, verify):
+    """One line per cached split: status, size, rows, split, dataset it was read from."""
+    from arcdata.stream.cache import list_entries, private_root
+
+    root = private_root(cache_dir, create=False)
+    entries = list_entries(root, full=verify)
+    click.echo(f"{root}: {len(entries)} entries, {sum(e.bytes for e in entries) / 1e6:,.1f} MB")
+    for e in entries:
+        rows = f"{e.rows:,} rows" if isinstance(e.rows, int) else "? rows"
+        click.echo(
+            f"  {e.name}  {e.bytes / 1e6:,.1f} MB  {rows}  {e.split}  {e.dataset}  {e.status}"
+        )
+
+
+@cache.command("clear")
+@_CACHE_DIR
+def cache_clear(cache_dir):
+    """Delete every cache entry (files arcdata did not write are left alone)."""
+    from arcdata.stream.cache import clear, private_root
+
+    root = private_root(cache_dir, create=False)
+    entries, freed = clear(root)
+    click.echo(f"{root}: removed {entries} entries, {freed / 1e6:,.1f} MB")
+
+
 if __name__ == "__main__":
     main()

@@ -14,11 +14,13 @@ Design (MosaicML streaming / litdata style, sized for HRM):
   reused shared memory (:mod:`arcdata.stream.transport`).
 
 Resuming with DataLoader workers: the copies of the stream live in the workers, so the main
-process cannot count for them. Count the batches you take and pass the count:
-``stream.state_dict(batches=n)`` (the trainer's ``BatchCursor`` already counts), then on restart
-``stream.load_state_dict(state)`` before creating the DataLoader iterator. Epoch, start batch
-and seed live in shared memory, so ``set_epoch`` / ``load_state_dict`` reach the workers even
-with ``persistent_workers=True``. Each iteration starts at the loaded position (0 after
+process cannot count for them. Iterate ``stream.loader(num_workers=n)`` (a DataLoader that
+counts what it hands you, so ``stream.state_dict()`` is exact), or count the batches you take
+and pass the count: ``stream.state_dict(batches=n)`` (the trainer's ``BatchCursor`` does). A
+bare ``state_dict()`` after workers made batches it could not count raises instead of guessing.
+On restart call ``stream.load_state_dict(state)`` before creating the DataLoader iterator.
+Epoch, start batch and seed live in shared memory, so ``set_epoch`` / ``load_state_dict`` reach
+the workers even with ``persistent_workers=True``. Each iteration starts at the loaded position (0 after
 ``set_epoch``), so iterating twice without ``set_epoch`` replays the same batches.
 """
 
@@ -35,6 +37,7 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from arcdata.errors import DatasetError
+from arcdata.stream import cache as stream_cache
 from arcdata.stream import transport
 from arcdata.stream.canvas import Canvas
 from arcdata.stream.plan import (
@@ -57,18 +60,24 @@ class SharedPosition:
 
     Why: with ``persistent_workers=True`` the workers keep their copy of the stream across
     epochs, so a plain attribute set by ``set_epoch`` in the main process would never reach
-    them. A 3-integer ``RawArray`` does; workers only read it.
+    them. A 4-integer ``RawArray`` does. Workers only read it, except the fourth value: a
+    worker sets it before its first batch, so the main process knows batches were made where it
+    cannot count them (cleared by ``set``).
     """
 
     def __init__(self, epoch: int, start: int, seed: int) -> None:
-        self._values = mp.RawArray("q", [epoch, start, seed])
+        self._values = mp.RawArray("q", [epoch, start, seed, 0])
 
     epoch = property(lambda self: int(self._values[0]))
     start = property(lambda self: int(self._values[1]))
     seed = property(lambda self: int(self._values[2]))
+    in_workers = property(lambda self: bool(self._values[3]))
 
     def set(self, *, epoch: int, start: int, seed: int) -> None:
-        self._values[:] = [epoch, start, seed]
+        self._values[:] = [epoch, start, seed, 0]
+
+    def mark_workers(self, in_workers: bool) -> None:
+        self._values[3] = int(in_workers)
 
     def __getstate__(self):
         # Shared memory travels only to processes being spawned; anywhere else, plain values.
@@ -151,7 +160,9 @@ class PuzzleStream(IterableDataset):
         self.worker_slots = worker_slots if transport.AVAILABLE else 0
         self._open = {"cache_dir": cache_dir, "cache": cache, "verify": verify}
         self.canvas = Canvas.of(self.dataset.codec)
-        self._position = 0  # batches consumed in this epoch (in-process iteration)
+        self._position = 0  # batches consumed in this epoch (in-process, or via loader())
+        self._counted = False  # a StreamLoader counts this epoch's batches (main process)
+        self._trusted: dict[str, tuple] = {}  # cache entries verified by the parent process
         self._arrays: SplitArrays | None = None
         self._structure: tuple[np.ndarray, np.ndarray] | None = None
         self._plan_cache: tuple[tuple[int, int], EpochPlan] | None = None
@@ -207,6 +218,7 @@ class PuzzleStream(IterableDataset):
     @property
     def arrays(self) -> SplitArrays:
         if self._arrays is None:
+            stream_cache.trust(self._trusted)  # a spawned worker: no second checksum pass
             self._arrays = open_split(self.dataset, self.split, **self._open)
         return self._arrays
 
@@ -233,7 +245,7 @@ class PuzzleStream(IterableDataset):
         if epoch < 0:
             raise ValueError("epoch must be >= 0")
         self._shared.set(epoch=epoch, start=0, seed=self.seed)
-        self._position = 0
+        self._position, self._counted = 0, False
 
     def plan(self, epoch: int | None = None) -> EpochPlan:
         """The global batches of an epoch (row indices, -1 = padding); cached for one epoch."""
@@ -269,7 +281,14 @@ class PuzzleStream(IterableDataset):
 
     def state_dict(self, batches: int | None = None) -> dict[str, Any]:
         """Resume point. ``batches``: how many batches of this epoch the consumer has taken;
-        defaults to what this object yielded itself (in-process iteration)."""
+        defaults to what this object yielded itself (in-process iteration) or what
+        :meth:`loader` handed out. Raises if DataLoader workers made batches uncounted."""
+        if batches is None and self._shared.in_workers and not self._counted:
+            raise RuntimeError(
+                "PuzzleStream.state_dict(): DataLoader workers made this epoch's batches, so "
+                "the stream cannot tell how many you received; iterate stream.loader(...) "
+                "instead of DataLoader(stream), or pass the count: state_dict(batches=n)"
+            )
         return {
             "epoch": self.epoch,
             "batches": self._position if batches is None else int(batches),
@@ -301,7 +320,12 @@ class PuzzleStream(IterableDataset):
         self._shared.set(
             epoch=int(state["epoch"]), start=int(state["batches"]), seed=int(state["seed"])
         )
-        self._position = int(state["batches"])
+        self._position, self._counted = int(state["batches"]), False
+
+    def loader(self, num_workers: int = 2, **kwargs: Any) -> StreamLoader:
+        """A DataLoader over this stream (``batch_size=None``, in order) that counts the
+        batches it hands out, so :meth:`state_dict` is exact with workers."""
+        return StreamLoader(self, num_workers=num_workers, **kwargs)
 
     # ------------------------------------------------------------------ iteration
 
@@ -310,6 +334,7 @@ class PuzzleStream(IterableDataset):
         info = get_worker_info()
         worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
         plan = self.plan()
+        self._shared.mark_workers(info is not None)  # before the first batch: see state_dict
         self._position = start
         for b in worker_batches(start, plan.num_batches, worker, workers):
             batch = self.make_batch(
@@ -415,6 +440,42 @@ class PuzzleStream(IterableDataset):
         if self._open["cache"]:
             state["_arrays"] = None
             state["_views"] = None
+            state["_trusted"] = stream_cache.trusted()
         for key in ("_scratch", "_pool", "_plan_cache", "_structure"):
             state[key] = None
         return state
+
+
+class StreamLoader:
+    """``DataLoader(stream, batch_size=None, ...)`` that tells the stream what it handed out.
+
+    Workers' copies of the stream cannot see what the consumer received (prefetching runs
+    ahead), so the count is kept here, on the consumer's side: after the k-th batch of an
+    iteration the stream's position is its start + k, and ``stream.state_dict()`` resumes
+    exactly after the last batch received. In-order delivery is required for that.
+    """
+
+    def __init__(self, stream: PuzzleStream, num_workers: int = 2, **kwargs: Any) -> None:
+        from torch.utils.data import DataLoader
+
+        if kwargs.pop("batch_size", None) is not None:
+            raise ValueError("PuzzleStream yields whole batches: leave batch_size unset")
+        if kwargs.get("in_order") is False:
+            raise ValueError("in_order=False would make the batch count an unusable position")
+        self.stream = stream
+        self.dataloader = DataLoader(stream, batch_size=None, num_workers=num_workers, **kwargs)
+
+    def __len__(self) -> int:
+        return len(self.stream)
+
+    def __iter__(self):
+        stream = self.stream
+        position = stream._shared.start
+        stream._position, stream._counted = position, True
+        for batch in self.dataloader:
+            position += 1
+            stream._position = position
+            yield batch
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.stream.state_dict()

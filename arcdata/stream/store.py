@@ -11,16 +11,15 @@ through ``np.frombuffer`` over Arrow's value buffers, never through Python bytes
 
 The arrays are cached as ``.npy`` / raw files keyed by the manifest's sha256 and opened with
 ``mmap_mode="r"``, so a second process (a DataLoader worker, another rank on the host, the next
-run) maps the same pages instead of decoding Parquet again, and memory stays flat.
+run) maps the same pages instead of decoding Parquet again, and memory stays flat. Where the
+cache lives and how it is checked, published and repaired is :mod:`arcdata.stream.cache`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import shutil
-import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,9 +33,9 @@ from arcdata.builder.shards import file_sha256
 from arcdata.errors import DatasetError
 from arcdata.grids import Codec, get_codec
 from arcdata.paths import safe_member
+from arcdata.stream import cache as stream_cache
 from arcdata.stream.canvas import MARGIN
 
-CACHE_FORMAT = 1
 READ_COLUMNS = (
     "task_id",
     "version",
@@ -150,15 +149,6 @@ def run_starts(*keys: np.ndarray) -> np.ndarray:
     return np.append(np.flatnonzero(change), n).astype(np.int64)
 
 
-def default_cache_dir() -> Path:
-    """``$ARCDATA_STREAM_CACHE``, else a per-user folder in the system temp directory."""
-    env = os.environ.get("ARCDATA_STREAM_CACHE")
-    if env:
-        return Path(env)
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    return Path(tempfile.gettempdir()) / f"arcdata-stream-{uid}"
-
-
 def open_split(
     dataset: Dataset,
     split: str,
@@ -170,29 +160,30 @@ def open_split(
     """The split's arrays: memory-mapped from the cache, or read from Parquet (and cached).
 
     ``verify`` checks each shard's sha256 against the manifest when Parquet is read (once per
-    dataset and cache); damaged or missing shards raise a DatasetError naming the file.
+    dataset and cache); damaged or missing shards raise a DatasetError naming the file. A cache
+    folder another user could write is refused (:class:`arcdata.stream.cache.UnsafeCacheError`).
     """
     entry = dataset.split_entry(split)
     if not cache:
         return read_split(dataset, split, entry, verify=verify)
-    base = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    folder = base / f"{dataset.fingerprint[:32]}-{_safe(split)}-v{CACHE_FORMAT}"
-    arrays = _load_cache(folder, dataset.fingerprint)
-    if arrays is not None:
-        return arrays
+    key = stream_cache.EntryKey(dataset.fingerprint, split, str(dataset.root))
     try:
-        _write_cache(dataset, split, entry, folder, verify)
-    except OSError:
+        root = stream_cache.private_root(cache_dir)
+        return stream_cache.open_entry(
+            root,
+            key,
+            write=lambda tmp: _write_cache(dataset, split, entry, tmp, verify),
+            load=_load_cache,
+            expect=CACHE_FILES,
+        )
+    except OSError as e:
         # No writable cache (read-only disk, full temp dir): keep the arrays in memory.
+        warnings.warn(
+            f"stream cache unavailable ({e}); reading {dataset.root} split {split!r} into memory",
+            stream_cache.CacheWarning,
+            stacklevel=2,
+        )
         return read_split(dataset, split, entry, verify=verify)
-    arrays = _load_cache(folder, dataset.fingerprint)
-    if arrays is None:
-        raise DatasetError(f"{folder}: stream cache written but unreadable")
-    return arrays
-
-
-def _safe(split: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in split)
 
 
 # ----------------------------------------------------------------------------- reading Parquet
@@ -352,69 +343,48 @@ def read_split(dataset: Dataset, split: str, entry: dict, *, verify: bool) -> Sp
 # ----------------------------------------------------------------------------- the cache
 
 
-def _write_cache(dataset: Dataset, split: str, entry: dict, folder: Path, verify: bool) -> None:
-    """Decode the split once into ``folder`` (built beside it, renamed into place)."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".tmp-", dir=folder.parent))
+CACHE_FILES = (
+    *(f"{k}.npy" for k in ROW_ARRAYS),
+    "input_cells.u8",
+    "output_cells.u8",
+)
+
+
+def _write_cache(dataset: Dataset, split: str, entry: dict, folder: Path, verify: bool) -> dict:
+    """Decode the split into ``folder``; returns the meta the arrays need (rows, task ids)."""
+    files = {k: open(folder / f"{k}_cells.u8", "wb") for k in ("input", "output")}  # noqa: SIM115
     try:
-        files = {k: open(tmp / f"{k}_cells.u8", "wb") for k in ("input", "output")}  # noqa: SIM115
-        try:
-            pad = bytes(MARGIN)
-            for f in files.values():
-                f.write(pad)
+        pad = bytes(MARGIN)
+        for f in files.values():
+            f.write(pad)
 
-            def write(kind: str, parts: list[np.ndarray]) -> None:
-                for p in parts:
-                    files[kind].write(memoryview(p))
+        def write(kind: str, parts: list[np.ndarray]) -> None:
+            for p in parts:
+                files[kind].write(memoryview(p))
 
-            asm = _Assembler(write)
-            codec = dataset.codec
-            for shard in entry["shards"]:
-                asm.add(_table_chunk(_read_shard(dataset, shard, codec, verify)))
-            rows = asm.finish(dataset.root / split)
-            for f in files.values():
-                f.write(pad)
-        finally:
-            for f in files.values():
-                f.close()
-        for key, values in rows.items():
-            np.save(tmp / f"{key}.npy", values)
-        meta = {
-            "format": CACHE_FORMAT,
-            "fingerprint": dataset.fingerprint,
-            "split": split,
-            "rows": int(len(rows["task_index"])),
-            "task_ids": asm.task_ids,
-        }
-        (tmp / "meta.json").write_text(json.dumps(meta))
-        try:
-            os.rename(tmp, folder)
-        except OSError:
-            if not (folder / "meta.json").exists():  # lost a race to another process: fine
-                raise
+        asm = _Assembler(write)
+        codec = dataset.codec
+        for shard in entry["shards"]:
+            asm.add(_table_chunk(_read_shard(dataset, shard, codec, verify)))
+        rows = asm.finish(dataset.root / split)
+        for f in files.values():
+            f.write(pad)
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        for f in files.values():
+            f.close()
+    for key, values in rows.items():
+        np.save(folder / f"{key}.npy", values)
+    return {"rows": int(len(rows["task_index"])), "task_ids": asm.task_ids}
 
 
-def _load_cache(folder: Path, fingerprint: str) -> SplitArrays | None:
-    try:
-        meta = json.loads((folder / "meta.json").read_text())
-    except (OSError, ValueError):
-        return None
-    if meta.get("format") != CACHE_FORMAT or meta.get("fingerprint") != fingerprint:
-        return None
-    try:
-        # Plain ndarray views of the maps: indexing a np.memmap costs ~10x more per call.
-        arrays = {
-            k: np.load(folder / f"{k}.npy", mmap_mode="r").view(np.ndarray) for k in ROW_ARRAYS
-        }
-        cells = {}
-        for kind in ("input", "output"):
-            path = folder / f"{kind}_cells.u8"
-            cells[f"{kind}_cells"] = np.memmap(path, dtype=np.uint8, mode="r").view(np.ndarray)
-    except (OSError, ValueError):
-        return None
+def _load_cache(folder: Path, meta: dict) -> SplitArrays:
+    """Map a checked entry's files; ValueError if they do not fit together."""
+    # Plain ndarray views of the maps: indexing a np.memmap costs ~10x more per call.
+    arrays = {k: np.load(folder / f"{k}.npy", mmap_mode="r").view(np.ndarray) for k in ROW_ARRAYS}
+    cells = {}
+    for kind in ("input", "output"):
+        path = folder / f"{kind}_cells.u8"
+        cells[f"{kind}_cells"] = np.memmap(path, dtype=np.uint8, mode="r").view(np.ndarray)
     if any(len(a) != meta["rows"] for a in arrays.values()):
-        return None
+        raise ValueError(f"arrays do not all have {meta['rows']} rows")
     return SplitArrays(task_ids=list(meta["task_ids"]), **arrays, **cells)
