@@ -3,13 +3,8 @@ thread hand-offs, especially when other jobs share the machine."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 import torch
-
-sys.path.insert(0, str(Path(__file__).parent))  # hrm_synthetic, also for spawned processes
 
 
 @pytest.fixture(autouse=True, scope="session")

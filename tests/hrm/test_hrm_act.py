@@ -1,7 +1,7 @@
 import torch
-from hrm_synthetic import tiny_batch, tiny_config
 
 from arcdata.hrm.act import HRM
+from tests.hrm.hrm_synthetic import tiny_batch, tiny_config
 
 
 def _model(**kw) -> HRM:

@@ -2,12 +2,12 @@ import pickle
 
 import pytest
 import torch
-from hrm_synthetic import tiny_batch, tiny_config
 
 from arcdata.errors import ArcdataError
 from arcdata.hrm.act import HRM
 from arcdata.hrm.checkpoint import CheckpointError, load_model_state, strip_prefixes
 from arcdata.hrm.layers import swiglu_inner_size
+from tests.hrm.hrm_synthetic import tiny_batch, tiny_config
 
 
 def reference_state_dict(cfg, prefix="_orig_mod.model.", seed=1) -> dict[str, torch.Tensor]:

@@ -6,10 +6,10 @@ import socket
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from hrm_synthetic import SyntheticDataset
 
 from arcdata.hrm.config import from_dict
 from arcdata.hrm.train import train
+from tests.hrm.hrm_synthetic import SyntheticDataset
 
 MODEL = dict(hidden_size=32, num_heads=2, expansion=2, h_layers=1, l_layers=1, puzzle_emb_ndim=32)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from hrm_synthetic import tiny_batch, tiny_config
 
 from arcdata.hrm.act import HRM
 from arcdata.hrm.evaluate import evaluate, run_segments
 from arcdata.hrm.report import predict
+from tests.hrm.hrm_synthetic import tiny_batch, tiny_config
 
 
 class Counting(HRM):

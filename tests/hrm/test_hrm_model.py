@@ -1,10 +1,10 @@
 import pytest
 import torch
-from hrm_synthetic import tiny_batch, tiny_config
 
 from arcdata.errors import ArcdataError
 from arcdata.hrm.act import HRM
 from arcdata.hrm.model import HRMConfig
+from tests.hrm.hrm_synthetic import tiny_batch, tiny_config
 
 
 def test_default_config_is_the_27m_reference_model():

@@ -7,13 +7,11 @@ import pytest
 import torch
 import yaml
 
-pytest.importorskip("arcdata.stream")
-driver = pytest.importorskip("arcdata.builder.driver")
-
-from arcdata.config import resolve  # noqa: E402
-from arcdata.errors import DatasetError  # noqa: E402
-from arcdata.hrm.config import from_dict  # noqa: E402
-from arcdata.hrm.train import train  # noqa: E402
+from arcdata.builder import driver
+from arcdata.config import resolve
+from arcdata.errors import DatasetError
+from arcdata.hrm.config import from_dict
+from arcdata.hrm.train import train
 
 PIPELINE = Path(__file__).resolve().parents[2] / "pipelines" / "sudoku-generated.yaml"
 MODEL = dict(

@@ -3,7 +3,6 @@ import json
 import pytest
 import torch
 from click.testing import CliRunner
-from hrm_synthetic import SyntheticDataset
 
 from arcdata.errors import ConfigError
 from arcdata.hrm import cli as hrm_cli
@@ -12,6 +11,7 @@ from arcdata.hrm.checkpoint import load_model_state
 from arcdata.hrm.config import TrainConfig, from_dict
 from arcdata.hrm.model import HRMInner
 from arcdata.hrm.train import lr_scale, train
+from tests.hrm.hrm_synthetic import SyntheticDataset
 
 TINY_MODEL = dict(
     hidden_size=32, num_heads=2, expansion=2, h_layers=1, l_layers=1, puzzle_emb_ndim=32,

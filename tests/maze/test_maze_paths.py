@@ -24,7 +24,6 @@ from arcdata.maze.paths import (
     unpack,
     valid_shortest_paths,
 )
-from arcdata.maze.render import render_maze
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "maze-30x30-hard-1k"
 
@@ -76,7 +75,7 @@ def small_mazes(draw):
     return grid
 
 
-def test_parse_and_render():
+def test_parse_and_to_string():
     text = "#S G" + "  ##" + "#  #" + "    "
     grid = board.parse(text)
     assert grid.tolist()[0] == [WALL, START, OPEN, GOAL]
@@ -85,9 +84,6 @@ def test_parse_and_render():
         board.parse("#o  " + "    " * 3, path_allowed=False)
     with pytest.raises(ValueError, match="character 1 is 'x'"):
         board.parse("x" * 16)
-    assert render_maze(grid, frame=False).splitlines() == ["#S G", "  ##", "#  #", "    "]
-    assert render_maze(grid).splitlines()[0] == "+----+"
-    assert render_maze(grid).splitlines()[1] == "|#S G|"
 
 
 def test_pack_round_trip():

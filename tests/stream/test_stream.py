@@ -108,11 +108,19 @@ def test_hrm_mode_one_version_per_task_examples_together(open_stream):
 
 
 def test_examples_mode_is_a_shuffled_pass(open_stream):
-    s = open_stream("train", batch_size=32, mode="examples", seed=1)
-    order = np.concatenate([b["example_index"].numpy() for b in s])
-    assert len(order) == s.num_examples // 32 * 32 and len(set(order.tolist())) == len(order)
-    assert not (np.diff(order) > 0).all()
-    s2 = open_stream("train", batch_size=32, mode="examples", seed=1)
+    # 40 does not divide the split (288 rows), so the last batch really is padded.
+    s = open_stream("train", batch_size=40, mode="examples", seed=1)
+    assert s.num_examples % 40
+    batches = batches_of(s)
+    order = np.concatenate([b["example_index"].numpy() for b in batches])
+    real = order[order >= 0]
+    assert len(order) == -(-s.num_examples // 40) * 40 and len(set(real.tolist())) == len(real)
+    assert sorted(real.tolist()) == list(range(s.num_examples))  # every example, once
+    assert (order[s.num_examples :] == -1).all()  # padding only at the end
+    last, n = batches[-1], s.num_examples % 40
+    assert int(last["count"]) == n and (last["labels"][n:] == IGNORE_LABEL).all()
+    assert not (np.diff(real) > 0).all()
+    s2 = open_stream("train", batch_size=40, mode="examples", seed=1)
     s2.set_epoch(1)
     order2 = np.concatenate([b["example_index"].numpy() for b in s2])
     assert not np.array_equal(order, order2)

@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arcdata.sudoku import board
-from arcdata.sudoku.render import render_sudoku
 from arcdata.sudoku.solver import count_solutions, rate, solve
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "sudoku"
@@ -189,16 +188,6 @@ def test_published_hard_puzzles_are_unique_and_correct():
             grid, result.solutions[0]
         )
         assert result.guesses > 0  # these are all beyond singles
-
-
-def test_render_sudoku():
-    text = render_sudoku(board.parse(PUZZLE))
-    lines = text.splitlines()
-    assert lines[0] == "5 3 . | . 7 . | . . ."
-    assert lines[3] == "------+-------+------"
-    assert len(lines) == 11 and all(len(line) == 21 for line in lines)
-    small = render_sudoku(board.parse("1.3..4..2..1.3..", 4)).splitlines()
-    assert small == ["1 . | 3 .", ". 4 | . .", "----+----", "2 . | . 1", ". 3 | . ."]
 
 
 def test_box_side():
