@@ -40,22 +40,17 @@ def palette_for(codec: str) -> np.ndarray:
 def ansi_grid(grid: np.ndarray, codec: str = "arc", colour: bool = True) -> list[str]:
     """Lines of two-space cells on a 24-bit background colour; digits (Sudoku), maze characters,
     or plain digits when the output is not a colour terminal."""
-    lines = []
     if codec.startswith("sudoku"):
         return [" ".join("." if v == 0 else str(v) for v in row) for row in grid.tolist()]
     if codec == "maze" and not colour:
         return ["".join("# SGo"[v] for v in row) for row in grid.tolist()]
     if not colour:
         return [" ".join(str(v) for v in row) + " " for row in grid.tolist()]
-    if codec.startswith("sudoku"):
-        for row in grid.tolist():
-            lines.append(" ".join("." if v == 0 else str(v) for v in row))
-        return lines
     pal = palette_for(codec)
-    for row in grid.tolist():
-        cells = "".join(f"\x1b[48;2;{pal[v][0]};{pal[v][1]};{pal[v][2]}m  " for v in row)
-        lines.append(cells + "\x1b[0m")
-    return lines
+    return [
+        "".join(f"\x1b[48;2;{pal[v][0]};{pal[v][1]};{pal[v][2]}m  " for v in row) + "\x1b[0m"
+        for row in grid.tolist()
+    ]
 
 
 def side_by_side(blocks: list[list[str]], widths: list[int], gap: str = "   ->   ") -> str:

@@ -1,4 +1,4 @@
-"""Mazes: parsing, batched shortest paths, the shortest-path validator, a generator, a renderer."""
+"""Mazes: parsing, batched shortest paths, the shortest-path validator, a generator."""
 
 from arcdata.maze.board import GOAL, OPEN, PATH, START, WALL, parse, parse_many, to_string
 from arcdata.maze.generate import GenerationExhausted, generate_mazes
@@ -10,7 +10,6 @@ from arcdata.maze.paths import (
     solve_maze,
     valid_shortest_paths,
 )
-from arcdata.maze.render import render_maze
 
 __all__ = [
     "GOAL",
@@ -24,7 +23,6 @@ __all__ = [
     "parse",
     "parse_many",
     "path_lengths",
-    "render_maze",
     "shortest_path_length",
     "solve_many",
     "solve_maze",

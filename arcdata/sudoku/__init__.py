@@ -1,9 +1,8 @@
-"""Sudoku: parsing and checks, a fast solver/rater, canonical forms, a generator, a renderer."""
+"""Sudoku: parsing and checks, a fast solver/rater, canonical forms, a generator."""
 
 from arcdata.sudoku.board import agrees, box_side, has_conflict, is_valid_solution, parse, to_string
 from arcdata.sudoku.canonical import canonical_form, equivalent
 from arcdata.sudoku.generate import Generated, GenerationExhausted, generate
-from arcdata.sudoku.render import render_sudoku
 from arcdata.sudoku.solver import SolveResult, count_solutions, rate, solve
 
 __all__ = [
@@ -20,7 +19,6 @@ __all__ = [
     "is_valid_solution",
     "parse",
     "rate",
-    "render_sudoku",
     "solve",
     "to_string",
 ]
