@@ -1,7 +1,7 @@
 """The Arrow schema of a built dataset's rows: one row per example of one version of one task.
 
 Grids are stored at their own size as raw bytes (cell values, row-major, after the version's
-transform); loaders turn them into tokens with :func:`arcdata.grids.encode_packed`. The
+transform); loaders turn them into tokens with :func:`arcdata.tokens.encode_batch`. The
 transform columns say how to undo the augmentation: ``raw = invert(stored)``.
 Documented for people in ``schemas/README.md``; this module is the single source of truth.
 """

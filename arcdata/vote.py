@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from arcdata.augment import colour, d4
-from arcdata.grids import ARC_SIDE, crop_prediction
+from arcdata.tokens import ARC, crop
 
 
 @dataclass
@@ -47,9 +47,7 @@ class Ballot:
 
 def undo(tokens: np.ndarray, dihedral: int, colour_map: str, offset=(0, 0)) -> np.ndarray | None:
     """A predicted token canvas back in the raw task's frame, or None if no grid was drawn."""
-    canvas = np.asarray(tokens).reshape(ARC_SIDE, ARC_SIDE)
-    r, c = offset
-    grid = crop_prediction(canvas[r:, c:])
+    grid = crop(ARC, tokens, offset)
     if grid is None:
         return None
     inverse = colour.invert(colour.from_string(colour_map))

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from arcdata.augment import colour, d4
-from arcdata.grids import ARC, encode
+from arcdata.tokens import ARC, encode
 from arcdata.vote import collect, pass_at_k, undo
 
 grids = hnp.arrays(

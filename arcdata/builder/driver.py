@@ -58,8 +58,8 @@ from arcdata.builder.units import (
 )
 from arcdata.config import config_hash
 from arcdata.errors import DatasetError
-from arcdata.grids import get_codec
 from arcdata.schema import IDENTIFIER_SCHEMA
+from arcdata.tokens import get_codec
 
 __all__ = ["ReadResult", "SourceReport", "build", "read_tasks"]
 

@@ -38,11 +38,10 @@ import arcdata
 from arcdata.builder.manifest import FORMAT, write_json
 from arcdata.builder.shards import binary_column, file_sha256, repeat_strings, write_parquet
 from arcdata.errors import DatasetError
-from arcdata.grids import Codec, get_codec
 from arcdata.paths import safe_member
 from arcdata.schema import IDENTIFIER_SCHEMA, ROW_SCHEMA
-from arcdata.stream.canvas import Canvas, decode_rows
 from arcdata.stream.store import Dataset, SplitArrays, open_split, run_starts
+from arcdata.tokens import Canvas, Codec, decode_rows, get_codec
 
 SET_NAME = "all"
 ARRAYS = ("inputs", "labels", "puzzle_identifiers", "puzzle_indices", "group_indices")

@@ -20,8 +20,7 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from ..errors import DatasetError
-
-IGNORE_LABEL = -100
+from ..tokens import IGNORE_LABEL
 
 
 class BatchStream(Protocol):

@@ -19,10 +19,12 @@ from typing import Any
 
 import torch
 
+from arcdata.tokens import IGNORE_LABEL
+
 from .act import HRM, ACTOutput, Carry
 from .data import to_device
 from .distributed import accumulation_dtype, all_reduce_sums
-from .loss import IGNORE_LABEL, act_loss
+from .loss import act_loss
 
 
 @dataclass

@@ -10,9 +10,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .act import ACTOutput, Carry
+from arcdata.tokens import IGNORE_LABEL
 
-IGNORE_LABEL = -100
+from .act import ACTOutput, Carry
 
 
 def log_stablemax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:

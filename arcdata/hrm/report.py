@@ -24,7 +24,7 @@ import torch
 
 from arcdata.builder.manifest import read_manifest
 from arcdata.dataset import shard_paths
-from arcdata.grids import crop_prediction, get_codec
+from arcdata.tokens import IGNORE_LABEL, crop, get_codec, token_values
 
 from .act import HRM
 from .data import to_device
@@ -61,7 +61,7 @@ def predict(
         output = seg.output
         labels = batch["labels"][:real]
         pred = output.logits[:real].argmax(-1)
-        valid = labels != -100
+        valid = labels != IGNORE_LABEL
         correct = (pred == labels) | ~valid
         out["idx"].append(batch["example_index"][:real].cpu().numpy())
         out["tok"].append(pred.to(torch.uint8).cpu().numpy())
@@ -157,12 +157,10 @@ def trace_picture(codec_name: str, rows: pl.DataFrame, preds: Predictions, path:
 
 
 def _answer(codec, tokens: np.ndarray, offset, shape) -> np.ndarray:
-    canvas = tokens.reshape(codec.side, codec.side)
     if codec.eos_border:
-        grid = crop_prediction(canvas[offset[0] :, offset[1] :])
+        grid = crop(codec, tokens, offset)
         return grid if grid is not None and grid.size else np.zeros((1, 1), np.uint8)
-    values = (canvas.astype(np.int16) - codec.shift).clip(0, codec.max_value).astype(np.uint8)
-    return values[: shape[0], : shape[1]]
+    return token_values(codec, tokens)[: shape[0], : shape[1]]
 
 
 def write_report(dataset: Path, split: str, preds: Predictions, out: Path) -> dict:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from arcdata.grids import MAZE_CHARS
+from arcdata.tokens import MAZE_CHARS
 
 WALL, OPEN, START, GOAL, PATH = range(5)
 SIDE = 30

@@ -1,14 +1,13 @@
 """Streaming a built dataset into training: :class:`PuzzleStream` and its building blocks.
 
 * :mod:`.store`: a split as flat, memory-mapped numpy arrays (read once from Parquet, cached);
-* :mod:`.canvas`: vectorised grid-row token encoder (and decoder) matching ``arcdata.grids``;
 * :mod:`.plan`: the per-epoch global batch plans (hrm, examples, eval);
 * :mod:`.transport`: shared-memory hand-off from DataLoader workers;
 * :mod:`.dataset`: the ``IterableDataset`` tying them together.
 """
 
-from arcdata.stream.dataset import IGNORE_LABEL, PuzzleStream
+from arcdata.stream.dataset import PuzzleStream
 from arcdata.stream.plan import EpochPlan
 from arcdata.stream.store import Dataset, SplitArrays, open_split
 
-__all__ = ["IGNORE_LABEL", "Dataset", "EpochPlan", "PuzzleStream", "SplitArrays", "open_split"]
+__all__ = ["Dataset", "EpochPlan", "PuzzleStream", "SplitArrays", "open_split"]

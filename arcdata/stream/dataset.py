@@ -10,7 +10,7 @@ Design (MosaicML streaming / litdata style, sized for HRM):
 * state is four numbers and a hash: ``epoch``, ``batches`` consumed (global batches, so a resume
   may even change the world size), ``seed`` and the manifest's sha256;
 * rows come from memory-mapped flat arrays (:mod:`arcdata.stream.store`) and become tokens with
-  the vectorised row encoder (:mod:`arcdata.stream.canvas`); workers write batches straight into
+  the vectorised row encoder (:mod:`arcdata.tokens`); workers write batches straight into
   reused shared memory (:mod:`arcdata.stream.transport`).
 
 Resuming with DataLoader workers: the copies of the stream live in the workers, so the main
@@ -39,7 +39,6 @@ from torch.utils.data import IterableDataset, get_worker_info
 from arcdata.errors import DatasetError
 from arcdata.stream import cache as stream_cache
 from arcdata.stream import transport
-from arcdata.stream.canvas import Canvas
 from arcdata.stream.plan import (
     MODES,
     EpochPlan,
@@ -50,8 +49,8 @@ from arcdata.stream.plan import (
     worker_batches,
 )
 from arcdata.stream.store import Dataset, SplitArrays, open_split
+from arcdata.tokens import Canvas, to_labels
 
-IGNORE_LABEL = -100
 STATE_KEYS = ("epoch", "batches", "seed", "fingerprint")
 
 
@@ -389,10 +388,7 @@ class PuzzleStream(IterableDataset):
             starts = getattr(a, f"{kind}_start")[idx]
             self.canvas.encode(self._windows(kind), starts, h, w, r, c, scratch)
             if kind == "output":
-                # PAD -> -100 without a branchy masked store: in uint8, 0 - 100 wraps to 156,
-                # which is -100 as int8; the int8 -> int64 copy sign-extends it.
-                scratch -= (scratch == 0).view(np.uint8) * np.uint8(-IGNORE_LABEL)
-                np.copyto(dest, scratch.view(np.int8))
+                np.copyto(dest, to_labels(scratch))
             else:
                 np.copyto(dest, scratch)
 

@@ -5,7 +5,7 @@ object per row. So the split is read once (only the needed columns; the binary g
 through ``np.frombuffer`` over Arrow's value buffers, never through Python bytes) into:
 
 * ``input_cells`` / ``output_cells``: every grid's cells, packed end to end, with a zero margin
-  (see :mod:`arcdata.stream.canvas`);
+  (see :mod:`arcdata.tokens`);
 * per-row arrays: where each grid starts, its shape and offset, ids, version, pair index;
 * the structure: row offsets of groups (tasks) and puzzles ((task, version) runs).
 
@@ -31,10 +31,9 @@ import pyarrow.parquet as pq
 from arcdata.builder.manifest import read_manifest
 from arcdata.builder.shards import file_sha256
 from arcdata.errors import DatasetError
-from arcdata.grids import Codec, get_codec
 from arcdata.paths import safe_member
 from arcdata.stream import cache as stream_cache
-from arcdata.stream.canvas import MARGIN
+from arcdata.tokens import MARGIN, Codec, get_codec
 
 READ_COLUMNS = (
     "task_id",

@@ -12,9 +12,9 @@ from arcdata.augment import colour, d4
 from arcdata.builder.driver import build, read_tasks
 from arcdata.config import load_pipeline
 from arcdata.errors import ConfigError
-from arcdata.grids import encode, get_codec
 from arcdata.maze.paths import is_valid_shortest_path
 from arcdata.sudoku.board import is_valid_solution
+from arcdata.tokens import encode, get_codec
 from tests.conftest import REPO, shared_data
 
 

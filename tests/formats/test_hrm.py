@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from arcdata.errors import DatasetError
 from arcdata.formats.cli import export_cmd, import_cmd
 from arcdata.formats.hrm import ARRAYS, export_hrm, import_hrm
-from arcdata.grids import ARC, decode
-from arcdata.stream import IGNORE_LABEL, PuzzleStream
+from arcdata.stream import PuzzleStream
+from arcdata.tokens import ARC, IGNORE_LABEL, decode
 from tests.conftest import shared_data
 
 GOLDEN_TASKS = {"train": ("007bbfb7", "3c9b0459"), "eval": ("00576224",)}

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arcdata.grids import MAZE, decode, encode
 from arcdata.maze import board
+from arcdata.tokens import MAZE, decode, encode
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "maze-30x30-hard-1k"
 REFERENCE = {"#": 1, " ": 2, "S": 3, "G": 4, "o": 5}

@@ -19,8 +19,8 @@ from torch.utils.data import DataLoader
 
 import arcdata.stream.dataset as stream_module
 from arcdata.errors import DatasetError
-from arcdata.grids import ARC, encode
-from arcdata.stream import IGNORE_LABEL, PuzzleStream
+from arcdata.stream import PuzzleStream
+from arcdata.tokens import ARC, IGNORE_LABEL, encode
 
 
 def parquet_rows(root, split):

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arcdata.grids import SUDOKU, decode, encode, sudoku_codec
 from arcdata.sudoku import board
+from arcdata.tokens import SUDOKU, decode, encode, sudoku_codec
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "sudoku"
 REFERENCE = {".": 1, "0": 1, **{str(d): d + 1 for d in range(1, 10)}}

@@ -1,0 +1,359 @@
+"""Every token layout arcdata writes or reads: constants, codecs, the batch encoder, crops.
+
+Grids are stored at their own size (most ARC grids are far smaller than 30x30) and become
+fixed-length token rows only when a loader or exporter asks. Layouts follow the reference
+exactly (see ``schemas/README.md``):
+
+* ARC: 30x30 canvas, PAD=0, EOS=1, colour c -> c+2, the grid at an offset with an EOS border
+  (the row under the grid and the column right of it, never the corner);
+* Sudoku: n*n cells, PAD=0, blank -> 1, digit d -> d+1;
+* Maze: 30x30 cells over ``# SGo`` -> 1..5.
+
+Labels are the output's tokens with PAD replaced by :data:`IGNORE_LABEL`.
+
+There is one encoder, :class:`Canvas`, vectorised over a whole batch; :func:`encode` (one
+grid) and :func:`encode_batch` (packed grids) are thin calls into it. It works one *grid row*
+at a time rather than one cell:
+
+* the packed cells live in one flat uint8 array with a zero margin on both sides, seen as
+  overlapping ``side``-byte void items (stride 1); fancy-indexing that view copies, for each
+  grid row, the ``side`` bytes starting ``c`` cells before it (one memcpy per grid row);
+* two small lookup tables keyed by ``(c, w)`` turn such a window into the full canvas row: keep
+  the grid's cells (+shift), zero the rest, put EOS right of the grid; a third gives the EOS row
+  under the grid;
+* the canvas rows are scattered into ``out`` viewed as ``[n * side, side]``.
+
+Only per-grid-row work is index arithmetic (~13 grid rows per ARC grid), which is what lets the
+stream deliver a batch of 768 ARC examples in about a millisecond. :func:`decode_rows` is the
+vectorised inverse used by importers.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+PAD = 0
+EOS = 1
+IGNORE_LABEL = -100
+"""Label value of cells the loss skips (the reference's and torch's ``ignore_index``)."""
+ARC_SIDE = 30
+MAZE_CHARS = "# SGo"
+"""Maze cell values are indices into this string (wall, open, start, goal, path)."""
+MARGIN = 64
+"""Zero bytes before and after packed cells, so every window ``[start - c, start - c + side)``
+stays inside the array (side <= MARGIN)."""
+
+
+@dataclass(frozen=True)
+class Codec:
+    """How a family's grids become tokens: canvas side, value->token shift, EOS border or not."""
+
+    name: str
+    side: int
+    shift: int
+    vocab_size: int
+    max_value: int
+    eos_border: bool
+
+    @property
+    def seq_len(self) -> int:
+        return self.side * self.side
+
+
+ARC = Codec("arc", side=ARC_SIDE, shift=2, vocab_size=12, max_value=9, eos_border=True)
+SUDOKU = Codec("sudoku", side=9, shift=1, vocab_size=11, max_value=9, eos_border=False)
+MAZE = Codec(
+    "maze", side=30, shift=1, vocab_size=6, max_value=len(MAZE_CHARS) - 1, eos_border=False
+)
+CODECS = {c.name: c for c in (ARC, SUDOKU, MAZE)}
+
+
+def sudoku_codec(side: int) -> Codec:
+    """Sudoku of any size n*n (4x4 for tiny experiments, 9x9 for the benchmark)."""
+    if side == 9:
+        return SUDOKU
+    return Codec(
+        f"sudoku{side}", side=side, shift=1, vocab_size=side + 2, max_value=side, eos_border=False
+    )
+
+
+def get_codec(name: str) -> Codec:
+    if name in CODECS:
+        return CODECS[name]
+    if name.startswith("sudoku") and name[6:].isdigit():
+        return sudoku_codec(int(name[6:]))
+    raise KeyError(f"unknown codec {name!r}; known: {sorted(CODECS)}")
+
+
+# ----------------------------------------------------------------------------- the encoder
+
+
+def with_margin(cells: np.ndarray) -> np.ndarray:
+    """Packed cells with MARGIN zero bytes on both sides (positions shift by MARGIN)."""
+    out = np.zeros(len(cells) + 2 * MARGIN, dtype=np.uint8)
+    out[MARGIN : MARGIN + len(cells)] = cells
+    return out
+
+
+@dataclass(frozen=True)
+class Canvas:
+    """A codec's canvas with the lookup tables the row encoder needs (one per codec, cached)."""
+
+    codec: Codec
+    keep: np.ndarray = field(repr=False)  # uint8 [(S+1)^2, S]: 1 on the grid's columns
+    add: np.ndarray = field(repr=False)  # uint8 [(S+1)^2, S]: shift on the grid, EOS right of it
+    under: np.ndarray = field(repr=False)  # uint8 [(S+1)^2, S]: the EOS row below the grid
+
+    @classmethod
+    def of(cls, codec: Codec) -> Canvas:
+        return _canvas(codec)
+
+    def __reduce__(self):
+        return (Canvas.of, (self.codec,))  # tables are rebuilt, not shipped to workers
+
+    @property
+    def side(self) -> int:
+        return self.codec.side
+
+    def windows(self, cells_with_margin: np.ndarray) -> np.ndarray:
+        """Every ``side``-byte window of the cells as one item of a 1-D void array (no copy).
+
+        Items overlap (stride 1 byte), so fancy indexing copies one ``side``-byte item per grid
+        row, the cheapest gather numpy offers. Never pass this to ``np.take``, which would first
+        make it contiguous (``side`` times the cells' size).
+        """
+        cells = np.ascontiguousarray(cells_with_margin, dtype=np.uint8)
+        count = max(len(cells) - self.side + 1, 0)
+        return np.ndarray((count,), dtype=f"V{self.side}", buffer=cells, strides=(1,))
+
+    def _rows(self, table: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """Rows ``keys`` of a [K, side] uint8 table, gathered as void items (one copy each)."""
+        return table.view(f"V{self.side}").ravel()[keys].view(np.uint8).reshape(-1, self.side)
+
+    def encode(
+        self,
+        windows: np.ndarray,
+        starts: np.ndarray,
+        heights: np.ndarray,
+        widths: np.ndarray,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        out: np.ndarray,
+    ) -> np.ndarray:
+        """Write the token rows of n grids into ``out`` (uint8 [n, side*side], zero-filled).
+
+        ``windows`` comes from :meth:`windows`; ``starts`` index the margin-shifted cell array
+        behind it. A grid of height 0 leaves its row untouched (PAD): that is a padding row.
+        """
+        side = self.side
+        n = len(starts)
+        h = heights.astype(np.intp)
+        w = widths.astype(np.intp)
+        r = rows.astype(np.intp)
+        c = cols.astype(np.intp)
+        owner = np.repeat(np.arange(n, dtype=np.intp), h)
+        first = np.cumsum(h) - h
+        i = np.arange(len(owner), dtype=np.intp) - first[owner]
+        key = c * (side + 1) + w
+        src = (starts.astype(np.intp) - c)[owner] + i * w[owner]
+        seg = windows[src].view(np.uint8).reshape(-1, side)
+        seg_key = key[owner]
+        seg *= self._rows(self.keep, seg_key)
+        seg += self._rows(self.add, seg_key)
+        canvas_rows = out.reshape(n * side, side).view(f"V{side}").reshape(-1)
+        row_base = np.arange(n, dtype=np.intp) * side + r
+        canvas_rows[row_base[owner] + i] = seg.view(f"V{side}").reshape(-1)
+        if self.codec.eos_border:
+            below = r + h
+            has = (below < side) & (h > 0)
+            canvas_rows[(row_base + h)[has]] = self.under.view(f"V{side}").reshape(-1)[key[has]]
+        return out
+
+
+@functools.cache
+def _canvas(codec: Codec) -> Canvas:
+    side = codec.side
+    if side > MARGIN:
+        raise ValueError(f"canvas side {side} exceeds the cell margin {MARGIN}")
+    c = np.arange(side + 1)[:, None, None]
+    w = np.arange(side + 1)[None, :, None]
+    j = np.arange(side)[None, None, :]
+    inside = (j >= c) & (j < c + w)
+    add = np.where(inside, codec.shift, PAD)
+    under = np.zeros_like(add)
+    if codec.eos_border:
+        add = np.where(j == c + w, EOS, add)
+        under = np.where(inside, EOS, PAD)
+    shape = (-1, side)
+    return Canvas(
+        codec,
+        keep=inside.astype(np.uint8).reshape(shape),
+        add=add.astype(np.uint8).reshape(shape),
+        under=under.astype(np.uint8).reshape(shape),
+    )
+
+
+def encode_batch(
+    codec: Codec,
+    cells: np.ndarray,
+    starts: np.ndarray,
+    heights: np.ndarray,
+    widths: np.ndarray,
+    rows: np.ndarray | None = None,
+    cols: np.ndarray | None = None,
+) -> np.ndarray:
+    """Many grids, packed end to end in ``cells``, to a uint8 [n, seq_len] token array.
+
+    ``starts[i]`` is where grid i begins in ``cells``; (rows, cols) its offset on the canvas
+    (default 0, 0). Grids must fit the canvas at their offsets.
+    """
+    canvas = Canvas.of(codec)
+    n = len(starts)
+    zeros = np.zeros(n, np.intp)
+    rows = zeros if rows is None else np.asarray(rows).astype(np.intp)
+    cols = zeros if cols is None else np.asarray(cols).astype(np.intp)
+    heights, widths = np.asarray(heights).astype(np.intp), np.asarray(widths).astype(np.intp)
+    side = codec.side
+    bad = (rows < 0) | (cols < 0) | (rows + heights > side) | (cols + widths > side)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"grid {heights[i]}x{widths[i]} at offset ({rows[i]}, {cols[i]}) does not fit a "
+            f"{side}x{side} canvas"
+        )
+    out = np.zeros((n, codec.seq_len), np.uint8)
+    windows = canvas.windows(with_margin(np.asarray(cells, dtype=np.uint8)))
+    starts = np.asarray(starts, dtype=np.intp) + MARGIN
+    return canvas.encode(windows, starts, heights, widths, rows, cols, out)
+
+
+def encode(codec: Codec, grid: np.ndarray, offset: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """One grid to one token row (uint8 [seq_len])."""
+    grid = np.asarray(grid)
+    h, w = grid.shape
+    return encode_batch(codec, grid.ravel(), [0], [h], [w], [offset[0]], [offset[1]])[0]
+
+
+def to_labels(tokens: np.ndarray) -> np.ndarray:
+    """Output tokens (uint8) as labels, in place: PAD becomes IGNORE_LABEL; an int8 view.
+
+    No masked store: in uint8, 0 - 100 wraps to 156, which is -100 as int8, and a widening
+    copy of the int8 view sign-extends it.
+    """
+    tokens -= (tokens == PAD).view(np.uint8) * np.uint8(-IGNORE_LABEL)
+    return tokens.view(np.int8)
+
+
+# ----------------------------------------------------------------------------- decoding
+
+
+@dataclass
+class Decoded:
+    """Grids recovered from token rows: packed cells plus per-row shape and offset."""
+
+    cells: np.ndarray  # uint8 [sum(h*w)]
+    starts: np.ndarray  # int64 [n] into cells
+    heights: np.ndarray  # uint8 [n]
+    widths: np.ndarray  # uint8 [n]
+    rows: np.ndarray  # uint8 [n]
+    cols: np.ndarray  # uint8 [n]
+
+    def grid(self, i: int) -> np.ndarray:
+        h, w = int(self.heights[i]), int(self.widths[i])
+        return self.cells[self.starts[i] : self.starts[i] + h * w].reshape(h, w)
+
+
+def decode_rows(canvas: Canvas, tokens: np.ndarray) -> tuple[Decoded, np.ndarray]:
+    """Recover grids and offsets from [n, side*side] token rows, all at once.
+
+    Returns the decoded grids and a bool [n] that is False for rows that are not exactly what
+    the encoder writes for some grid (no cells, a non-rectangular block, a wrong EOS border,
+    stray or out-of-vocabulary tokens); callers report those rows.
+    """
+    side = canvas.side
+    codec = canvas.codec
+    tokens = np.ascontiguousarray(tokens, dtype=np.uint8)
+    n = len(tokens)
+    grid = tokens.reshape(n, side, side)
+    mask = grid >= codec.shift if codec.eos_border else grid > PAD
+    row_any = mask.any(axis=2)
+    col_any = mask.any(axis=1)
+    h = row_any.sum(axis=1)
+    w = col_any.sum(axis=1)
+    r = np.where(h > 0, row_any.argmax(axis=1), 0)
+    c = np.where(w > 0, col_any.argmax(axis=1), 0)
+    # A rectangle: as many cells as h*w and the occupied rows/columns contiguous.
+    ok = (h > 0) & (mask.sum(axis=(1, 2)) == h * w) & (tokens.max(axis=1) < codec.vocab_size)
+    ok &= side - 1 - row_any[:, ::-1].argmax(axis=1) == r + h - 1
+    ok &= side - 1 - col_any[:, ::-1].argmax(axis=1) == c + w - 1
+    sizes = np.where(ok, h * w, 0)
+    keep = mask & ok[:, None, None]
+    cells = (grid[keep] - codec.shift).astype(np.uint8)
+    starts = np.cumsum(sizes) - sizes
+    u8 = np.uint8
+    dec = Decoded(
+        cells,
+        starts.astype(np.int64),
+        np.where(ok, h, 0).astype(u8),
+        np.where(ok, w, 0).astype(u8),
+        np.where(ok, r, 0).astype(u8),
+        np.where(ok, c, 0).astype(u8),
+    )
+    # Exactness: re-encode and compare, which also checks PAD and the EOS border.
+    again = np.zeros_like(tokens)
+    canvas.encode(
+        canvas.windows(with_margin(cells)),
+        starts + MARGIN,
+        dec.heights,
+        dec.widths,
+        dec.rows,
+        dec.cols,
+        again,
+    )
+    ok &= (again == tokens).all(axis=1)
+    return dec, ok
+
+
+def decode(codec: Codec, tokens: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """(grid, offset) of one token row written by the encoder; ValueError if it is not one."""
+    row = np.asarray(tokens).reshape(1, codec.seq_len)
+    if row.min() < 0 or row.max() >= codec.vocab_size:
+        raise ValueError(f"token row has values outside the {codec.name} vocabulary")
+    dec, ok = decode_rows(Canvas.of(codec), row)
+    if not ok[0]:
+        raise ValueError(f"token row is not a well-formed {codec.name} grid")
+    return dec.grid(0).copy(), (int(dec.rows[0]), int(dec.cols[0]))
+
+
+# ----------------------------------------------------------------------------- predictions
+
+
+def crop(codec: Codec, tokens: np.ndarray, offset: tuple[int, int] = (0, 0)) -> np.ndarray | None:
+    """The grid a predicted ARC-style canvas draws at ``offset`` (None when it draws none).
+
+    Predictions need not be well formed, so this scans like the reference's evaluator: width
+    from the first row's run of value tokens, then rows while they stay value tokens over that
+    width. ``tokens``: a flat row of ``seq_len`` tokens or the [side, side] canvas.
+    """
+    canvas = np.asarray(tokens).reshape(codec.side, codec.side)[offset[0] :, offset[1] :]
+    value = canvas >= codec.shift
+    if not value.size or not value[0, 0]:
+        return None
+    first_row = value[0]
+    width = int(np.argmin(first_row)) if not first_row.all() else canvas.shape[1]
+    rows_ok = value[:, :width].all(axis=1)
+    height = int(np.argmin(rows_ok)) if not rows_ok.all() else canvas.shape[0]
+    return (canvas[:height, :width] - codec.shift).astype(np.uint8)
+
+
+def token_values(codec: Codec, tokens: np.ndarray) -> np.ndarray:
+    """A predicted canvas as cell values [side, side], tokens outside the values clipped.
+
+    For layouts without a border (Sudoku, Maze) every cell is part of the grid, so this is the
+    prediction; PAD and EOS read as value 0.
+    """
+    canvas = np.asarray(tokens).reshape(codec.side, codec.side).astype(np.int16)
+    return (canvas - codec.shift).clip(0, codec.max_value).astype(np.uint8)
