@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from arcdata.grids import Codec, get_codec
+from arcdata.tokens import Codec, get_codec
 
 IDENTITY_MAP = "0123456789"
 KEY_COLUMNS = ["task_id", "version", "embedding_id"]

@@ -41,7 +41,7 @@ def codec_mismatches(codec: str, sources: dict[str, dict]) -> list[str]:
 
 def _canonical(name: str) -> str:
     """``sudoku9`` and ``sudoku`` are one codec; unknown names compare as written."""
-    from arcdata.grids import get_codec
+    from arcdata.tokens import get_codec
 
     try:
         return get_codec(name).name
