@@ -4,6 +4,9 @@ A batch is a set of slots. Each call runs one segment for every slot; slots that
 previous call are first reset and loaded with the matching rows of the new batch, the others keep
 their state and their data. Training halts a slot when q_halt > q_continue (with random minimum
 depths for exploration) or at ``halt_max_steps``; evaluation always runs ``halt_max_steps``.
+
+Shapes in comments: B slots (batch), T tokens per sequence, L positions the blocks see (puzzle
+positions + T), D hidden size, V vocabulary.
 """
 
 from __future__ import annotations
@@ -23,11 +26,11 @@ CARRIED_KEYS = ("inputs", "labels", "puzzle_identifiers")
 class Carry:
     """State that persists across segments and batches (per rank)."""
 
-    z_H: torch.Tensor
-    z_L: torch.Tensor
-    steps: torch.Tensor  # int32 [B]: segments run on the slot's current example
-    halted: torch.Tensor  # bool [B]: slot finished; refilled on the next call
-    data: dict[str, torch.Tensor] = field(default_factory=dict)
+    z_H: torch.Tensor  # (B, L, D) high-level state
+    z_L: torch.Tensor  # (B, L, D) low-level state
+    steps: torch.Tensor  # int32 (B,): segments run on the slot's current example
+    halted: torch.Tensor  # bool (B,): slot finished; refilled on the next call
+    data: dict[str, torch.Tensor] = field(default_factory=dict)  # inputs/labels (B, T), ids (B,)
 
     def state_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -45,10 +48,10 @@ class Carry:
 
 @dataclass
 class ACTOutput:
-    logits: torch.Tensor
-    q_halt_logits: torch.Tensor
-    q_continue_logits: torch.Tensor
-    target_q_continue: torch.Tensor | None  # None outside training (no Q-learning target needed)
+    logits: torch.Tensor  # (B, T, V)
+    q_halt_logits: torch.Tensor  # float32 (B,)
+    q_continue_logits: torch.Tensor  # float32 (B,)
+    target_q_continue: torch.Tensor | None  # (B,); None outside training (no Q-learning target)
 
 
 class HRM(nn.Module):
@@ -80,11 +83,11 @@ class HRM(nn.Module):
     ) -> tuple[Carry, ACTOutput]:
         """Run one segment. ``generator`` drives exploration (pass one to make runs reproducible)."""
         c = self.config
-        halted = carry.halted
-        reset = halted.view(-1, 1, 1)
-        z_H = torch.where(reset, self.inner.H_init.to(carry.z_H.dtype), carry.z_H)
-        z_L = torch.where(reset, self.inner.L_init.to(carry.z_L.dtype), carry.z_L)
-        steps = torch.where(halted, 0, carry.steps)
+        halted = carry.halted  # (B,)
+        reset = halted.view(-1, 1, 1)  # (B, 1, 1), against the (D,) initial states
+        z_H = torch.where(reset, self.inner.H_init.to(carry.z_H.dtype), carry.z_H)  # (B, L, D)
+        z_L = torch.where(reset, self.inner.L_init.to(carry.z_L.dtype), carry.z_L)  # (B, L, D)
+        steps = torch.where(halted, 0, carry.steps)  # (B,)
         data = {
             k: torch.where(halted.view(-1, *([1] * (batch[k].dim() - 1))), batch[k], carry.data[k])
             for k in CARRIED_KEYS
@@ -108,7 +111,7 @@ class HRM(nn.Module):
                     torch.rand(b, generator=generator, device=rng_device) < c.halt_exploration_prob
                 )
                 depth = torch.randint(2, hi, (b,), generator=generator, device=rng_device)
-                min_steps = torch.where(explore, depth, 0).to(steps.device)
+                min_steps = torch.where(explore, depth, 0).to(steps.device)  # (B,)
                 halted = halted & (steps >= min_steps)
                 # Bootstrap target: the value of continuing is the best Q of the next segment.
                 *_, next_halt, next_continue = self.inner(
@@ -116,7 +119,7 @@ class HRM(nn.Module):
                 )
                 target = torch.sigmoid(
                     torch.where(is_last, next_halt, torch.maximum(next_halt, next_continue))
-                )
+                )  # (B,)
 
         new_carry = Carry(z_H=z_H, z_L=z_L, steps=steps.to(torch.int32), halted=halted, data=data)
         return new_carry, ACTOutput(logits, q_halt, q_continue, target)

@@ -33,8 +33,8 @@ class Segments:
 
     carry: Carry  # every slot halted, steps == halt_max_steps
     output: ACTOutput  # of the last segment
-    halt_step: torch.Tensor  # int64 [B]: first segment with q_halt > q_continue, else the max
-    trace: torch.Tensor | None  # uint8 [T, steps, L]: argmax after each segment, first T rows
+    halt_step: torch.Tensor  # int64 (B,): first segment with q_halt > q_continue, else the max
+    trace: torch.Tensor | None  # uint8 (N, steps, T): argmax after each segment, first N rows
 
 
 def run_segments(

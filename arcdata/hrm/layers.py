@@ -2,6 +2,9 @@
 
 Parameter names (``qkv_proj``, ``o_proj``, ``gate_up_proj``, ``down_proj``, ``embedding_weight``)
 follow the reference checkpoint layout so that its state dicts load without renaming.
+
+Shapes in comments: B batch, L positions, D hidden size, H heads, Dh = D / H head size,
+F SwiGLU inner width, N rows of a table.
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ def trunc_normal_(tensor: torch.Tensor, std: float = 1.0) -> torch.Tensor:
 def rms_norm(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     """RMSNorm without a learnt scale, computed in float32 so bf16 activations stay stable."""
     dtype = x.dtype
-    x = x.float()
-    x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)
+    x = x.float()  # (..., D)
+    x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)  # rsqrt term: (..., 1)
     return x.to(dtype)
 
 
@@ -48,7 +51,7 @@ class Linear(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.weight, self.bias)
+        return F.linear(x, self.weight, self.bias)  # (..., in) -> (..., out)
 
 
 class Embedding(nn.Module):
@@ -61,7 +64,7 @@ class Embedding(nn.Module):
         )
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        return F.embedding(ids, self.embedding_weight)
+        return F.embedding(ids, self.embedding_weight)  # (...) ids -> (..., D)
 
 
 class Rotary(nn.Module):
@@ -74,21 +77,21 @@ class Rotary(nn.Module):
     def __init__(self, head_dim: int, max_len: int, theta: float = 10000.0) -> None:
         super().__init__()
         inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
-        freqs = torch.outer(torch.arange(max_len, dtype=torch.float32), inv_freq)
-        angles = torch.cat([freqs, freqs], dim=-1)
+        freqs = torch.outer(torch.arange(max_len, dtype=torch.float32), inv_freq)  # (L, Dh / 2)
+        angles = torch.cat([freqs, freqs], dim=-1)  # (L, Dh)
         # Not persistent: derived from the config, and absent from reference checkpoints.
         self.register_buffer("cos", angles.cos(), persistent=False)
         self.register_buffer("sin", angles.sin(), persistent=False)
 
     def forward(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.cos, self.sin
+        return self.cos, self.sin  # (L, Dh) each
 
 
 def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotate ``x`` [B, S, ..., D] by position (any head dims between); cos/sin are [S, D]."""
-    x1, x2 = x.chunk(2, dim=-1)
-    rotated = torch.cat([-x2, x1], dim=-1)
-    shape = (cos.shape[0],) + (1,) * (x.dim() - 3) + (cos.shape[1],)
+    """Rotate ``x`` (B, L, ..., Dh) by position (any head dims between); cos/sin are (L, Dh)."""
+    x1, x2 = x.chunk(2, dim=-1)  # (B, L, ..., Dh / 2) each
+    rotated = torch.cat([-x2, x1], dim=-1)  # (B, L, ..., Dh)
+    shape = (cos.shape[0],) + (1,) * (x.dim() - 3) + (cos.shape[1],)  # (L, 1, ..., 1, Dh)
     return x * cos.view(shape).to(x.dtype) + rotated * sin.view(shape).to(x.dtype)
 
 
@@ -107,17 +110,17 @@ class Attention(nn.Module):
     def forward(
         self, x: torch.Tensor, rotary: tuple[torch.Tensor, torch.Tensor] | None
     ) -> torch.Tensor:
-        b, s, _ = x.shape
-        qkv = self.qkv_proj(x).view(b, s, 3, self.num_heads, self.head_dim)
-        qk, v = qkv[:, :, :2], qkv[:, :, 2]
+        b, s, _ = x.shape  # x: (B, L, D)
+        qkv = self.qkv_proj(x).view(b, s, 3, self.num_heads, self.head_dim)  # (B, L, 3, H, Dh)
+        qk, v = qkv[:, :, :2], qkv[:, :, 2]  # (B, L, 2, H, Dh), (B, L, H, Dh)
         if rotary is not None:
             qk = apply_rotary(qk, *rotary)  # q and k in one go: half the small-tensor ops
-        q, k = qk.unbind(dim=2)
+        q, k = qk.unbind(dim=2)  # (B, L, H, Dh) each
         # Every position sees every other: puzzles are solved as a whole, not left to right.
         out = F.scaled_dot_product_attention(
             q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
-        )
-        return self.o_proj(out.transpose(1, 2).reshape(b, s, -1))
+        )  # (B, H, L, Dh)
+        return self.o_proj(out.transpose(1, 2).reshape(b, s, -1))  # (B, L, H * Dh) -> (B, L, D)
 
 
 def swiglu_inner_size(hidden_size: int, expansion: float, multiple: int = 256) -> int:
@@ -135,8 +138,8 @@ class SwiGLU(nn.Module):
         self.down_proj = Linear(inner, hidden_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        gate, up = self.gate_up_proj(x).chunk(2, dim=-1)
-        return self.down_proj(F.silu(gate) * up)
+        gate, up = self.gate_up_proj(x).chunk(2, dim=-1)  # (B, L, D) -> (B, L, F) each
+        return self.down_proj(F.silu(gate) * up)  # (B, L, D)
 
 
 class Block(nn.Module):
@@ -151,8 +154,8 @@ class Block(nn.Module):
     def forward(
         self, x: torch.Tensor, rotary: tuple[torch.Tensor, torch.Tensor] | None
     ) -> torch.Tensor:
-        x = rms_norm(x + self.self_attn(x, rotary), self.eps)
-        return rms_norm(x + self.mlp(x), self.eps)
+        x = rms_norm(x + self.self_attn(x, rotary), self.eps)  # (B, L, D)
+        return rms_norm(x + self.mlp(x), self.eps)  # (B, L, D)
 
 
 class ReasoningModule(nn.Module):
@@ -172,7 +175,7 @@ class ReasoningModule(nn.Module):
         injection: torch.Tensor,
         rotary: tuple[torch.Tensor, torch.Tensor] | None,
     ) -> torch.Tensor:
-        hidden = hidden + injection
+        hidden = hidden + injection  # (B, L, D) + (B, L, D)
         for layer in self.layers:
             hidden = layer(hidden, rotary)
         return hidden
@@ -193,7 +196,7 @@ class PuzzleEmbedding(nn.Module):
         self.local_ids: torch.Tensor | None = None
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        rows = self.weights[ids.long()]
+        rows = self.weights[ids.long()]  # (B,) ids -> (B, puzzle_emb_ndim); table: (N, ndim)
         if self.training and torch.is_grad_enabled():
             rows = rows.detach().requires_grad_(True)
             self.local_weights, self.local_ids = rows, ids

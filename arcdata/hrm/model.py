@@ -4,6 +4,9 @@ One call runs ``h_cycles x l_cycles`` low-level updates and ``h_cycles`` high-le
 the last L and the last H update are under gradient (the one-step gradient approximation), so
 memory does not grow with the number of cycles, and the returned state is detached so nothing
 flows back across segments.
+
+Shapes in comments: B batch, T tokens per sequence (``seq_len``), P puzzle positions
+(``puzzle_emb_len``), L = P + T positions the blocks see, D ``hidden_size``, V ``vocab_size``.
 """
 
 from __future__ import annotations
@@ -94,24 +97,28 @@ class HRMInner(nn.Module):
         self.register_buffer("L_init", trunc_normal_(torch.empty(c.hidden_size), 1.0))
 
     def embed(self, inputs: torch.Tensor, puzzle_identifiers: torch.Tensor) -> torch.Tensor:
-        """Token embeddings with the puzzle vector prepended, scaled so each position has norm ~1*sqrt(d)."""
+        """Token embeddings with the puzzle vector prepended, scaled so each position has norm ~1*sqrt(d).
+
+        inputs: (B, T) token ids; puzzle_identifiers: (B,). Returns (B, L, D).
+        """
         c = self.config
         x = self.embed_tokens(inputs.long())
         if c.puzzle_emb_ndim > 0:
-            p = self.puzzle_emb(puzzle_identifiers)
+            p = self.puzzle_emb(puzzle_identifiers)  # (B, puzzle_emb_ndim)
             pad = c.puzzle_emb_len * c.hidden_size - c.puzzle_emb_ndim
             if pad:
-                p = nn.functional.pad(p, (0, pad))
+                p = nn.functional.pad(p, (0, pad))  # (B, P * D)
             x = torch.cat([p.view(-1, c.puzzle_emb_len, c.hidden_size).to(x.dtype), x], dim=1)
+            # x: (B, L, D), puzzle positions first
         if c.pos_encodings == "learned":
             # 1/sqrt(2) keeps the sum of two unit-scale embeddings at unit scale.
-            x = 0.707106781 * (x + self.embed_pos.embedding_weight.to(x.dtype))
-        return self.embed_scale * x
+            x = 0.707106781 * (x + self.embed_pos.embedding_weight.to(x.dtype))  # + (L, D)
+        return self.embed_scale * x  # (B, L, D)
 
     def initial_state(
         self, batch_size: int, device: torch.device
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Fresh (z_H, z_L) for ``batch_size`` sequences."""
+        """Fresh (z_H, z_L) for ``batch_size`` sequences, each (B, L, D)."""
         shape = (
             batch_size,
             self.config.seq_len + self.config.puzzle_emb_len,
@@ -128,21 +135,24 @@ class HRMInner(nn.Module):
         inputs: torch.Tensor,
         puzzle_identifiers: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """One segment. Returns the detached new (z_H, z_L), token logits, q_halt and q_continue logits."""
+        """One segment. Returns the detached new (z_H, z_L), token logits, q_halt and q_continue logits.
+
+        z_H, z_L: (B, L, D); inputs: (B, T) token ids; puzzle_identifiers: (B,).
+        """
         c = self.config
-        x = self.embed(inputs, puzzle_identifiers)
-        rotary = self.rotary() if c.pos_encodings == "rope" else None
+        x = self.embed(inputs, puzzle_identifiers)  # (B, L, D), injected into L every update
+        rotary = self.rotary() if c.pos_encodings == "rope" else None  # cos, sin: (L, D / heads)
 
         with torch.no_grad():
             for h in range(c.h_cycles):
                 for l_step in range(c.l_cycles):
                     if h < c.h_cycles - 1 or l_step < c.l_cycles - 1:
-                        z_L = self.L_level(z_L, z_H + x, rotary)
+                        z_L = self.L_level(z_L, z_H + x, rotary)  # (B, L, D)
                 if h < c.h_cycles - 1:
-                    z_H = self.H_level(z_H, z_L, rotary)
-        z_L = self.L_level(z_L, z_H + x, rotary)
-        z_H = self.H_level(z_H, z_L, rotary)
+                    z_H = self.H_level(z_H, z_L, rotary)  # (B, L, D)
+        z_L = self.L_level(z_L, z_H + x, rotary)  # (B, L, D)
+        z_H = self.H_level(z_H, z_L, rotary)  # (B, L, D)
 
-        logits = self.lm_head(z_H[:, c.puzzle_emb_len :])
-        q = self.q_head(z_H[:, 0]).float()
+        logits = self.lm_head(z_H[:, c.puzzle_emb_len :])  # (B, T, V): puzzle positions dropped
+        q = self.q_head(z_H[:, 0]).float()  # (B, 2): halt, continue; read at the first position
         return z_H.detach(), z_L.detach(), logits, q[:, 0], q[:, 1]
