@@ -8,6 +8,7 @@ typo fails before any work starts, with the bad key spelled out.
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import json
 import math
@@ -132,21 +133,86 @@ def _plain(value: object, key: str, seen: list[int] | None = None, depth: int = 
         )
 
 
+def _strict_int(checker, instance) -> bool:
+    """JSON Schema counts ``1.0`` as an integer; a pipeline's counts must be written as ones."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_int),
+)
+
+
+def _unknown_key(error: jsonschema.ValidationError) -> tuple[str, str] | None:
+    """(key, message) for an ``additionalProperties`` error: the first unknown key and the
+    closest known one."""
+    known = sorted(error.schema.get("properties", {}))
+    extra = [k for k in error.instance if k not in known]
+    if not extra:
+        return None
+    key = extra[0]
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
+    return key, f"unknown key; {hint}"
+
+
+def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
+    """(dotted key, one-line reason) of a schema error."""
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "additionalProperties":
+        found = _unknown_key(error)
+        if found:
+            path.append(found[0])
+            return ".".join(path), found[1]
+    if error.validator == "type":
+        wanted = error.validator_value
+        wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
+        return ".".join(path) or "(top level)", f"must be {wanted}, got {error.instance!r}"
+    if error.validator == "maximum":
+        limit = error.validator_value
+        return ".".join(path), f"{error.instance!r} is more than the maximum {limit:,}"
+    return ".".join(path) or "(top level)", error.message
+
+
 def validate(config: dict, origin: str = "pipeline") -> None:
+    """Raise one ``ConfigError`` line naming the first bad key (and the closest known key for
+    a typo), then check every source's type and codec."""
     try:
         _plain(config, "")
     except ConfigError as e:
-        raise ConfigError(f"{origin}: invalid pipeline\n  {e}") from None
+        raise ConfigError(f"{origin}: invalid pipeline: {e}") from None
     errors = sorted(
-        jsonschema.Draft202012Validator(_schema()).iter_errors(config),
-        key=lambda e: list(e.absolute_path),
+        _Validator(_schema()).iter_errors(config),
+        key=lambda e: (list(map(str, e.absolute_path)), e.validator != "additionalProperties"),
     )
     if errors:
-        lines = []
-        for e in errors[:5]:
-            key = ".".join(str(p) for p in e.absolute_path) or "(top level)"
-            lines.append(f"  {key}: {e.message}")
-        raise ConfigError(f"{origin}: invalid pipeline\n" + "\n".join(lines))
+        key, reason = _describe(errors[0])
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(f"{origin}: invalid pipeline: {key}: {reason}{more}")
+    _check_sources(config, origin)
+
+
+def _check_sources(config: dict, origin: str) -> None:
+    """Every source type is registered, and its grids fit the pipeline's codec."""
+    from arcdata.sources import REGISTRY, codec_for_source
+
+    for name, spec in config["sources"].items():
+        kind = spec["type"]
+        if kind not in REGISTRY:
+            close = difflib.get_close_matches(kind, list(REGISTRY), n=1)
+            hint = (
+                f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(REGISTRY))}"
+            )
+            raise ConfigError(
+                f"{origin}: invalid pipeline: sources.{name}.type: unknown type {kind!r}; {hint}"
+            )
+        need = codec_for_source(spec)
+        if need != config["codec"]:
+            raise ConfigError(
+                f"{origin}: invalid pipeline: sources.{name}: type {kind!r} needs codec "
+                f"{need!r}, but the pipeline has codec {config['codec']!r}; set 'codec: {need}'"
+            )
 
 
 def resolve(

@@ -8,7 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from arcdata.errors import ConfigError, InputError
+from arcdata.grids import sudoku_codec
 from arcdata.records import Task
 
 
@@ -73,10 +76,46 @@ def family_of(kind: str) -> str:
     raise ConfigError(f"sources: unknown type {kind!r}; known: {sorted(REGISTRY)}")
 
 
+def codec_for_source(spec: dict) -> str:
+    """The one codec that holds this source's grids: ARC sources need ``arc``, Sudoku sources
+    the codec of their size (``sudoku`` for 9x9, ``sudoku4`` for 4x4), mazes ``maze``."""
+    family = family_of(spec.get("type"))
+    if family == "sudoku":
+        return sudoku_codec(int(spec.get("size", 9))).name
+    return family  # the arc and maze codecs are named after their family
+
+
+def _max_pairs() -> int:
+    """Pairs one role of a task may hold: what the rows' ``pair_index`` column can number."""
+    from arcdata.schema import ROW_SCHEMA
+
+    kind = ROW_SCHEMA.field("pair_index").type
+    return int(np.iinfo(kind.to_pandas_dtype()).max) + 1
+
+
 def read_source(spec: dict, rejects: Rejects) -> SourceResult:
+    """Run the source's reader; a task whose pairs the rows cannot number is a reject."""
     kind = spec.get("type")
     family_of(kind)
-    return REGISTRY[kind](spec, rejects)
+    result = REGISTRY[kind](spec, rejects)
+    limit, kept = _max_pairs(), []
+    for task in result.tasks:
+        role, count = max(("train", len(task.train)), ("test", len(task.test)), key=lambda x: x[1])
+        if count <= limit:
+            kept.append(task)
+            continue
+        rejects.add(
+            InputError(
+                f"{count:,} {role} pairs; the rows' pair_index holds at most {limit:,} per role "
+                "(split the task)",
+                file=task.origin,
+                task=task.id,
+                field=role,
+            )
+        )
+        result.rejected += 1
+    result.tasks = kept
+    return result
 
 
 def sha256_file(path: str | Path) -> str:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
+from tqdm import tqdm
+
 from arcdata.errors import ConfigError
 from arcdata.sources.base import Rejects, SourceResult, register
 from arcdata.sources.puzzle_common import generated_file, one_pair_task, spec_int, sudoku_size
-from arcdata.sudoku.generate import DEFAULT_MIN_RATING, GenerationExhausted
+from arcdata.sudoku.generate import DEFAULT_MIN_RATING, GenerationExhausted, distinct_puzzles
 from arcdata.sudoku.generate import generate as generate_sudoku
 
 
@@ -24,13 +28,27 @@ def read_sudoku_generated(spec: dict, rejects: Rejects) -> SourceResult:
     seed = spec_int(spec, "seed", 0)
     max_attempts = spec_int(spec, "max_attempts", None, minimum=1)
     subset = str(spec.get("subset") or f"sudoku{n}-generated")
+    where = f"sources.{spec['name']}" if spec.get("name") else "sources"
+    _refuse_impossible(where, n, count + test_count, min_rating)
     try:
-        made = generate_sudoku(
-            count + test_count, seed=seed, size=n, min_rating=min_rating, max_attempts=max_attempts
-        )
+        with tqdm(
+            total=count + test_count,
+            desc=f"{where}: generating {n}x{n} Sudoku",
+            unit="puzzle",
+            disable=not _on_terminal(),
+            leave=False,
+        ) as bar:
+            made = generate_sudoku(
+                count + test_count,
+                seed=seed,
+                size=n,
+                min_rating=min_rating,
+                max_attempts=max_attempts,
+                progress=lambda found, attempts: _advance(bar, found, attempts),
+            )
     except GenerationExhausted as e:
         raise ConfigError(
-            f"sources: sudoku_generated: {e}; lower 'min_rating' or 'count', or "
+            f"{where}: sudoku_generated: {e}; lower 'min_rating' or 'count', or "
             "raise 'max_attempts'"
         ) from None
     tasks = []
@@ -62,3 +80,28 @@ def read_sudoku_generated(spec: dict, rejects: Rejects) -> SourceResult:
     return SourceResult(
         tasks, files=[generated_file("sudoku_generated", params)], rejected=0, read=len(tasks)
     )
+
+
+def _refuse_impossible(where: str, size: int, wanted: int, min_rating: int) -> None:
+    """Fail at once when more distinct puzzles are asked for than exist."""
+    exist = distinct_puzzles(size, min_rating)
+    if exist is None or wanted <= exist:
+        return
+    if exist == 0:
+        raise ConfigError(
+            f"{where}: sudoku_generated: no {size}x{size} puzzle has rating >= {min_rating} "
+            "(singles alone solve every one); set 'min_rating: 0' or 'size: 9'"
+        )
+    raise ConfigError(
+        f"{where}: sudoku_generated: count + test_count = {wanted:,}, but only {exist} "
+        f"non-equivalent {size}x{size} puzzles exist; ask for at most {exist}, or use 'size: 9'"
+    )
+
+
+def _on_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+def _advance(bar: tqdm, found: int, attempts: int) -> None:
+    bar.update(found - bar.n)
+    bar.set_postfix_str(f"{attempts:,} attempts", refresh=False)

@@ -12,6 +12,7 @@ puzzle at the default ``min_rating=8``, ~320 ms at 20.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,20 @@ from arcdata.sudoku.canonical import canonical_form
 from arcdata.sudoku.solver import solve
 
 DEFAULT_MIN_RATING = {4: 0, 9: 8}
+
+SUDOKU4_CLASSES = 36
+"""Minimal unique 4x4 puzzles up to the validity-preserving moves (enumerated from the two
+classes of full 4x4 grids; ``tests/sudoku/test_sudoku_generate.py`` recounts them). Singles
+alone solve every one, so none rates above 0 guesses."""
+
+
+def distinct_puzzles(size: int, min_rating: int) -> int | None:
+    """How many pairwise non-equivalent puzzles :func:`generate` can ever return (None: more
+    than any request, as for 9x9). Generation is rejection sampling, so asking for more would
+    only spend the whole attempt budget before failing."""
+    if size == 4:
+        return SUDOKU4_CLASSES if min_rating <= 0 else 0
+    return None
 
 
 @dataclass(frozen=True)
@@ -60,12 +75,14 @@ def generate(
     min_rating: int | None = None,
     max_attempts: int | None = None,
     exclude: set[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Generated]:
     """``count`` pairwise non-equivalent unique puzzles of rating >= ``min_rating``.
 
     Deterministic in (seed, size, min_rating). ``exclude`` holds canonical forms already taken
     (it is updated), which is how train and test are kept apart. Raises GenerationExhausted when
-    ``max_attempts`` candidates (default 200 per puzzle) do not yield enough.
+    ``max_attempts`` candidates (default 200 per puzzle) do not yield enough. ``progress`` is
+    called with (puzzles found, attempts made) after every attempt.
     """
     if min_rating is None:
         min_rating = DEFAULT_MIN_RATING.get(size, 0)
@@ -82,14 +99,25 @@ def generate(
                 f"{min_rating} in {attempts} attempts"
             )
         attempts += 1
-        solution = random_solution(rng, size)
-        puzzle = minimal_puzzle(solution, rng)
-        rating = solve(puzzle, limit=2).guesses
-        if rating < min_rating:
-            continue
-        canon = canonical_form(puzzle)
-        if canon in taken:
-            continue
-        taken.add(canon)
-        out.append(Generated(puzzle, solution, rating, canon))
+        found = _attempt(rng, size, min_rating, taken)
+        if found is not None:
+            out.append(found)
+        if progress is not None:
+            progress(len(out), attempts)
     return out
+
+
+def _attempt(
+    rng: np.random.Generator, size: int, min_rating: int, taken: set[str]
+) -> Generated | None:
+    """One candidate: a minimal puzzle of a random grid, kept if hard enough and new."""
+    solution = random_solution(rng, size)
+    puzzle = minimal_puzzle(solution, rng)
+    rating = solve(puzzle, limit=2).guesses
+    if rating < min_rating:
+        return None
+    canon = canonical_form(puzzle)
+    if canon in taken:
+        return None
+    taken.add(canon)
+    return Generated(puzzle, solution, rating, canon)
