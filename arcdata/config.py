@@ -195,7 +195,8 @@ def validate(config: dict, origin: str = "pipeline") -> None:
 
 def _check_sources(config: dict, origin: str) -> None:
     """Every source type is registered, and its grids fit the pipeline's codec."""
-    from arcdata.sources import REGISTRY, codec_for_source
+    from arcdata.sources import REGISTRY
+    from arcdata.sources.codec import codec_mismatches
 
     for name, spec in config["sources"].items():
         kind = spec["type"]
@@ -207,12 +208,9 @@ def _check_sources(config: dict, origin: str) -> None:
             raise ConfigError(
                 f"{origin}: invalid pipeline: sources.{name}.type: unknown type {kind!r}; {hint}"
             )
-        need = codec_for_source(spec)
-        if need != config["codec"]:
-            raise ConfigError(
-                f"{origin}: invalid pipeline: sources.{name}: type {kind!r} needs codec "
-                f"{need!r}, but the pipeline has codec {config['codec']!r}; set 'codec: {need}'"
-            )
+    wrong = codec_mismatches(config["codec"], config["sources"])
+    if wrong:
+        raise ConfigError(f"{origin}: invalid pipeline: {wrong[0]}")
 
 
 def resolve(

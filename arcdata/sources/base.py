@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 
 from arcdata.errors import ConfigError, InputError
-from arcdata.grids import sudoku_codec
 from arcdata.records import Task
 
 
@@ -74,15 +73,6 @@ def family_of(kind: str) -> str:
         if kind in registry:
             return family
     raise ConfigError(f"sources: unknown type {kind!r}; known: {sorted(REGISTRY)}")
-
-
-def codec_for_source(spec: dict) -> str:
-    """The one codec that holds this source's grids: ARC sources need ``arc``, Sudoku sources
-    the codec of their size (``sudoku`` for 9x9, ``sudoku4`` for 4x4), mazes ``maze``."""
-    family = family_of(spec.get("type"))
-    if family == "sudoku":
-        return sudoku_codec(int(spec.get("size", 9))).name
-    return family  # the arc and maze codecs are named after their family
 
 
 def _max_pairs() -> int:

