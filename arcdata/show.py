@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from arcdata.augment.transform import Transform
 from arcdata.errors import ArcdataError
 from arcdata.render import ansi_grid, compose, grid_image, side_by_side, write_png
 
@@ -18,12 +19,7 @@ def _from_dataset(root: Path, task_id: str, version: int):
     examples = task_examples(root, task_id, version)
     if not examples:
         raise ArcdataError(f"{root}: no rows for task {task_id!r} version {version}")
-    header = (
-        f"{task_id} version {version}: dihedral {examples[0].dihedral}, "
-        f"colour map {examples[0].colour_map}"
-    )
-    if examples[0].row_map:
-        header += f", rows {examples[0].row_map}, columns {examples[0].col_map}"
+    header = f"{task_id} version {version}: {Transform.from_row(vars(examples[0])).describe()}"
     pairs = [
         (f"{e.split}/{e.role}[{e.pair_index}] offset {e.offset}", e.input, e.output)
         for e in examples
@@ -69,14 +65,7 @@ def _from_pipeline(path: Path, task_id: str, version: int, overrides: list[str])
             pairs.append(
                 (f"{split}/{role}[{idx}]", cols["input_grids"][j], cols["output_grids"][j])
             )
-    cmap = "".join(map(str, versions.colour_maps[version]))
-    header = (
-        f"{task_id} version {version}: dihedral {versions.dihedral[version]}, colour map {cmap}"
-    )
-    if versions.row_maps is not None:
-        rows = "".join(map(str, versions.row_maps[version]))
-        cols = "".join(map(str, versions.col_maps[version]))
-        header += f", rows {rows}, columns {cols}"
+    header = f"{task_id} version {version}: {versions.describe(version)}"
     return config["codec"], header, pairs
 
 

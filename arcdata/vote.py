@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from arcdata.augment import colour, d4
+from arcdata.augment.transform import Transform
 from arcdata.tokens import ARC, crop
 
 
@@ -50,8 +50,7 @@ def undo(tokens: np.ndarray, dihedral: int, colour_map: str, offset=(0, 0)) -> n
     grid = crop(ARC, tokens, offset)
     if grid is None:
         return None
-    inverse = colour.invert(colour.from_string(colour_map))
-    return d4.invert(inverse[grid], int(dihedral))
+    return Transform.from_columns([int(dihedral)], [colour_map]).invert(grid)[0]
 
 
 def collect(

@@ -5,7 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from arcdata.augment import colour, d4
+from arcdata.augment import colour
+from arcdata.augment.transform import Transform
 from arcdata.tokens import ARC, encode
 from arcdata.vote import collect, pass_at_k, undo
 
@@ -17,7 +18,7 @@ grids = hnp.arrays(
 
 
 def predicted(raw, t, cmap, offset=(0, 0)):
-    return encode(ARC, d4.apply(cmap[raw], t), offset)
+    return encode(ARC, Transform([t], cmap[None]).apply(raw)[0], offset)
 
 
 @settings(max_examples=50, deadline=None)

@@ -1,8 +1,7 @@
 """Materialise the rows of one task: every version x pair, as column arrays per split.
 
-Versions are grouped by dihedral id: each group's cells are one lookup of its colour maps at
-the transformed cells, ``cmaps[:, moved[idx]]``, so no Python loop runs per version. Sudoku
-versions arrive with their cells already made by the planner (it needs them to deduplicate).
+The cells come from :meth:`arcdata.augment.transform.Transform.apply_cells` (one gather per
+dihedral id, no Python loop per version); ids from :mod:`arcdata.ids`.
 """
 
 from __future__ import annotations
@@ -11,8 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from arcdata.augment import d4
-from arcdata.augment.plan import Versions, task_grids, task_rng
+from arcdata import ids as idlayout
+from arcdata.augment.plan import task_grids, task_rng
+from arcdata.augment.transform import Transform
 from arcdata.records import Task
 
 ARC_CANVAS = 30
@@ -48,14 +48,6 @@ def split_of_pairs(task: Task, rule: str) -> list[str]:
     return out
 
 
-def version_shapes(layout: TaskLayout, versions: Versions) -> np.ndarray:
-    """[V, G, 2] shape of every grid in every version (transposing ids swap h and w)."""
-    swap = np.isin(versions.dihedral, (1, 3, 6, 7))
-    shapes = np.broadcast_to(layout.shapes, (len(versions), *layout.shapes.shape)).copy()
-    shapes[swap] = shapes[swap][:, :, ::-1]
-    return shapes
-
-
 def translation_offsets(
     task: Task, shapes: np.ndarray, in_train: np.ndarray, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -81,35 +73,6 @@ def translation_offsets(
     return r, c
 
 
-def _cells_function(layout: TaskLayout, versions: Versions):
-    """A function giving the [V, len(idx)] transformed cells at positions ``idx``.
-
-    Without Sudoku moves only 8 index images exist, so versions are grouped by dihedral id and
-    each group is one small lookup ``cmaps[:, values_d[idx]]``; no [V, L] index matrix is built.
-    """
-    n_v = len(versions)
-    if versions.cells is not None:  # Sudoku: the planner already made every version's cells
-        return lambda idx: versions.cells[:, idx]
-    groups = []
-    for t in np.unique(versions.dihedral).tolist():
-        rows = np.flatnonzero(versions.dihedral == t)
-        moved = np.concatenate(
-            [
-                d4.apply(layout.values[s : s + h * w].reshape(h, w), t).ravel()
-                for (h, w), s in zip(layout.shapes.tolist(), layout.starts.tolist(), strict=True)
-            ]
-        )
-        groups.append((rows, versions.colour_maps[rows], moved))
-
-    def cells(idx: np.ndarray) -> np.ndarray:
-        out = np.empty((n_v, len(idx)), dtype=np.uint8)
-        for rows, cmaps, moved in groups:
-            out[rows] = cmaps[:, moved[idx]]
-        return out
-
-    return cells
-
-
 @dataclass
 class Ids:
     """How this task's rows get embedding ids (bases come from the driver's global count)."""
@@ -118,29 +81,9 @@ class Ids:
     base: int  # first id of this task
 
 
-def embedding_ids(ids: Ids, n_versions: int, n_pairs: int) -> np.ndarray:
-    """[V, P] ids. version: base+v; task: base; pair: base + v*P + p; none: 0."""
-    v = np.arange(n_versions, dtype=np.int64)[:, None]
-    p = np.arange(n_pairs, dtype=np.int64)[None, :]
-    if ids.granularity == "version":
-        out = ids.base + v + 0 * p
-    elif ids.granularity == "task":
-        out = np.full((n_versions, n_pairs), ids.base, dtype=np.int64)
-    elif ids.granularity == "pair":
-        out = ids.base + v * n_pairs + p
-    else:
-        out = np.zeros((n_versions, n_pairs), dtype=np.int64)
-    return out.astype(np.int32)
-
-
-def ids_needed(granularity: str, n_versions: int, n_pairs: int) -> int:
-    """How many ids a task consumes (so the driver can lay out dense ranges)."""
-    return {"version": n_versions, "task": 1, "pair": n_versions * n_pairs, "none": 0}[granularity]
-
-
 def task_rows(
     task: Task,
-    versions: Versions,
+    versions: Transform,
     *,
     split_rule: str,
     translate: bool,
@@ -152,15 +95,14 @@ def task_rows(
     pairs = task.pairs()
     n_v, n_p = len(versions), len(pairs)
     splits = np.array(split_of_pairs(task, split_rule))
-    shapes = version_shapes(layout, versions)
+    shapes = versions.output_shapes(layout.shapes)
     in_train = splits == "train"
     if translate and in_train.any():
         off_r, off_c = translation_offsets(task, shapes, in_train, seed)
     else:
         off_r = off_c = np.zeros((n_v, n_p), dtype=np.int64)
-    ids_vp = embedding_ids(ids, n_v, n_p)
+    ids_vp = idlayout.embedding_ids(ids.granularity, ids.base, n_v, n_p)
     sizes = layout.shapes[:, 0] * layout.shapes[:, 1]
-    cells = _cells_function(layout, versions)
 
     out: dict[str, dict[str, np.ndarray]] = {}
     for split in dict.fromkeys(splits.tolist()):
@@ -170,7 +112,7 @@ def task_rows(
             idx = np.concatenate(
                 [np.arange(layout.starts[g], layout.starts[g] + sizes[g]) for g in grid_idx]
             )
-            cols[kind] = cells(idx).ravel()
+            cols[kind] = versions.apply_cells(layout.values, layout.shapes, idx).ravel()
             cols[kind + "_sizes"] = np.tile(sizes[grid_idx], n_v)
             cols[kind + "_h"] = shapes[:, grid_idx, 0].ravel().astype(np.uint8)
             cols[kind + "_w"] = shapes[:, grid_idx, 1].ravel().astype(np.uint8)

@@ -14,17 +14,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from arcdata.augment.plan import Versions
+from arcdata.augment.transform import Transform, map_strings
 from arcdata.records import Task
 from arcdata.schema import ROW_SCHEMA, STRING_COLUMNS
-
-
-def digit_strings(maps: np.ndarray) -> pa.Array:
-    """[N, k] small ints -> N strings of k digits, built from one buffer."""
-    n, k = maps.shape
-    data = (maps.astype(np.uint8) + ord("0")).tobytes()
-    offsets = (np.arange(n + 1, dtype=np.int32) * k).tobytes()
-    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
 def binary_column(values: np.ndarray, sizes: np.ndarray) -> pa.Array:
@@ -45,7 +37,7 @@ def repeat_strings(labels: list[str], counts: np.ndarray) -> pa.Array:
     return pa.DictionaryArray.from_arrays(indices, pa.array(labels, pa.string())).cast(pa.string())
 
 
-def assemble(split: str, blocks: list[tuple[Task, Versions, dict[str, np.ndarray]]]) -> pa.Table:
+def assemble(split: str, blocks: list[tuple[Task, Transform, dict[str, np.ndarray]]]) -> pa.Table:
     """One split's rows of a unit (tasks in order) as a table of ROW_SCHEMA."""
     counts = np.array([len(cols["version"]) for _, _, cols in blocks], dtype=np.int64)
     cat = {key: np.concatenate([cols[key] for _, _, cols in blocks]) for key in blocks[0][2]}
@@ -55,10 +47,10 @@ def assemble(split: str, blocks: list[tuple[Task, Versions, dict[str, np.ndarray
     row_version = cat["version"].astype(np.int64) + np.repeat(version_base, counts)
     dihedral = np.concatenate([v.dihedral for _, v, _ in blocks])[row_version]
     take = pa.array(row_version)
-    colour_map = digit_strings(np.concatenate([v.colour_maps for _, v, _ in blocks])).take(take)
+    colour_map = map_strings(np.concatenate([v.colour_maps for _, v, _ in blocks])).take(take)
     if blocks[0][1].row_maps is not None:
-        row_map = digit_strings(np.concatenate([v.row_maps for _, v, _ in blocks])).take(take)
-        col_map = digit_strings(np.concatenate([v.col_maps for _, v, _ in blocks])).take(take)
+        row_map = map_strings(np.concatenate([v.row_maps for _, v, _ in blocks])).take(take)
+        col_map = map_strings(np.concatenate([v.col_maps for _, v, _ in blocks])).take(take)
     else:
         row_map = col_map = pa.nulls(len(row_version), pa.string())
 

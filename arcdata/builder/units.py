@@ -12,11 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from arcdata.augment.plan import Versions, identity_versions, plan_dihedral_colour, plan_sudoku
-from arcdata.builder.rows import Ids, ids_needed, task_rows
-from arcdata.builder.shards import assemble, digit_strings, repeat_strings, write_parquet
+from arcdata import ids as idlayout
+from arcdata.augment.plan import plan_dihedral_colour
+from arcdata.augment.sudoku import plan_sudoku
+from arcdata.augment.transform import Transform, map_strings
+from arcdata.builder.rows import Ids, task_rows
+from arcdata.builder.shards import assemble, repeat_strings, write_parquet
 from arcdata.records import Task
 from arcdata.schema import IDENTIFIER_SCHEMA
 
@@ -43,7 +45,7 @@ def pack_units(tasks: list[Task], versions: int, target_rows: int) -> list[Unit]
     return units
 
 
-def plan_task(task: Task, config: dict) -> Versions:
+def plan_task(task: Task, config: dict) -> Transform:
     aug = config["augment"]
     frozen = task.evaluation and not aug["evaluation"]
     if aug.get("sudoku"):
@@ -54,7 +56,7 @@ def plan_task(task: Task, config: dict) -> Versions:
             draws_factor=aug["draws_factor"],
         )
     if frozen:
-        return identity_versions()
+        return Transform.identity()
     colours = aug["colours"]
     return plan_dihedral_colour(
         task,
@@ -67,18 +69,18 @@ def plan_task(task: Task, config: dict) -> Versions:
     )
 
 
-def plan_unit(tasks: list[Task], config: dict) -> list[Versions]:
+def plan_unit(tasks: list[Task], config: dict) -> list[Transform]:
     return [plan_task(t, config) for t in tasks]
 
 
-def count_versions(plans: list[Versions]) -> list[int]:
+def count_versions(plans: list[Transform]) -> list[int]:
     return [len(p) for p in plans]
 
 
 def build_unit(
     unit: Unit,
     tasks: list[Task],
-    plans: list[Versions],
+    plans: list[Transform],
     id_bases: list[int],
     config: dict,
     tmp_dir: str,
@@ -121,11 +123,8 @@ def build_unit(
 
 
 def identifier_table(tasks, plans, id_bases, granularity: str) -> pa.Table:
-    """The id -> (task, version, pair, transform) map for this unit's tasks.
-
-    Names follow the reference: ``<task>`` for the original, ``<task>_t<d>_<colour map>`` for a
-    version, plus ``_<role><index>`` per pair under pair granularity.
-    """
+    """The id -> (task, version, pair, transform) map for this unit's tasks, named by the
+    grammar of :mod:`arcdata.ids`."""
     if granularity == "none" or not tasks:
         return IDENTIFIER_SCHEMA.empty_table()
     task_ids = [t.id for t in tasks]
@@ -153,24 +152,14 @@ def identifier_table(tasks, plans, id_bases, granularity: str) -> pa.Table:
     )
     reps = np.repeat(per_version, counts)  # rows per version
     version = np.concatenate([np.arange(c, dtype=np.int32) for c in counts])
-    dihedral = np.concatenate([p.dihedral for p in plans])
-    cmaps = np.concatenate([p.colour_maps for p in plans])
+    transform = Transform.concat(plans)
     task_col = repeat_strings(task_ids, counts)
-    names = pc.if_else(
-        pa.array(version == 0),
-        task_col,
-        pc.binary_join_element_wise(
-            task_col,
-            pc.binary_join_element_wise("t", digit_strings(dihedral[:, None]), ""),
-            digit_strings(cmaps),
-            "_",
-        ),
-    )
+    names = idlayout.version_names(task_col, version, transform)
     take = pa.array(np.repeat(np.arange(len(version)), reps))
     ids = np.concatenate(
         [b + np.arange(c * k) for b, c, k in zip(id_bases, counts, per_version, strict=True)]
     )
-    role = index = pa.nulls(len(ids), pa.string())
+    role = pa.nulls(len(ids), pa.string())
     index = pa.nulls(len(ids), pa.int16())
     names, task_col = names.take(take), task_col.take(take)
     if granularity == "pair":
@@ -182,9 +171,7 @@ def identifier_table(tasks, plans, id_bases, granularity: str) -> pa.Table:
                 [np.tile(np.array(i, np.int16), c) for i, c in zip(idx, counts, strict=True)]
             )
         )
-        names = pc.binary_join_element_wise(
-            names, pc.binary_join_element_wise(role, index.cast(pa.string()), ""), "_"
-        )
+        names = idlayout.pair_names(names, role, index)
     return pa.Table.from_arrays(
         [
             pa.array(ids.astype(np.int32)),
@@ -193,20 +180,13 @@ def identifier_table(tasks, plans, id_bases, granularity: str) -> pa.Table:
             pa.array(version).take(take),
             role,
             index,
-            pa.array(dihedral.astype(np.int8)).take(take),
-            digit_strings(cmaps).take(take),
+            pa.array(transform.dihedral).take(take),
+            map_strings(transform.colour_maps).take(take),
         ],
         schema=IDENTIFIER_SCHEMA,
     )
 
 
 def id_bases(tasks: list[Task], counts: list[int], granularity: str) -> list[int]:
-    """Dense id ranges in task-id order; 0 stays the blank."""
-    needed = np.array(
-        [ids_needed(granularity, c, len(t.pairs())) for t, c in zip(tasks, counts, strict=True)],
-        dtype=np.int64,
-    )
-    starts = 1 + np.cumsum(needed) - needed
-    if granularity == "none":
-        starts[:] = 0
-    return starts.tolist()
+    """Dense id ranges in task-id order (:func:`arcdata.ids.id_bases`); 0 stays the blank."""
+    return idlayout.id_bases([len(t.pairs()) for t in tasks], counts, granularity)

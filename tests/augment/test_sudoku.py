@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from arcdata.augment import d4
 from arcdata.augment import sudoku as aug
+from arcdata.augment.transform import Transform
+from arcdata.records import Pair, Task
 from arcdata.sudoku import board
 from arcdata.sudoku.solver import solve
 
@@ -31,13 +33,13 @@ def random_pair(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarra
 def test_invert_undoes_apply(n, seed):
     rng = np.random.default_rng(seed)
     puzzle, full = random_pair(rng, n)
-    t = aug.random(rng, n)
+    t = aug.random_moves(rng, 1, n)
     for grid in (puzzle, full):
-        moved = aug.apply(grid, t)
+        moved = t.apply(grid)[0]
         assert moved.shape == grid.shape and moved.dtype == np.uint8
-        assert np.array_equal(aug.invert(moved, t), grid)
-        assert np.array_equal(aug.apply(moved, aug.inverse(t)), grid)
-        assert np.array_equal(aug.apply(aug.invert(grid, t), t), grid)
+        assert np.array_equal(t.invert(moved)[0], grid)
+        assert np.array_equal(t.inverse().apply(moved)[0], grid)
+        assert np.array_equal(t.apply(t.invert(grid)[0])[0], grid)
 
 
 @settings(max_examples=60, deadline=None)
@@ -45,11 +47,11 @@ def test_invert_undoes_apply(n, seed):
 def test_valid_solutions_stay_valid_and_pairs_consistent(n, seed):
     rng = np.random.default_rng(seed)
     puzzle, full = random_pair(rng, n)
-    t = aug.random(rng, n)
-    new_puzzle, new_full = aug.apply(puzzle, t), aug.apply(full, t)
+    t = aug.random_moves(rng, 1, n)
+    new_puzzle, new_full = t.apply(puzzle)[0], t.apply(full)[0]
     assert board.is_valid_solution(new_full)
     assert board.agrees(new_puzzle, new_full)
-    assert np.array_equal(new_puzzle == 0, aug.apply(puzzle, t) == 0)
+    assert np.array_equal(new_puzzle == 0, t.apply(puzzle)[0] == 0)
     assert (new_puzzle == 0).sum() == (puzzle == 0).sum()  # blanks stay blanks
 
 
@@ -58,22 +60,24 @@ def test_valid_solutions_stay_valid_and_pairs_consistent(n, seed):
 def test_solving_commutes_with_moves(seed):
     rng = np.random.default_rng(seed)
     puzzle, solution = board.parse(PUZZLE), board.parse(SOLUTION)
-    t = aug.random(rng, 9)
-    result = solve(aug.apply(puzzle, t))
+    t = aug.random_moves(rng, 1, 9)
+    result = solve(t.apply(puzzle)[0])
     assert result.unique
-    assert np.array_equal(result.solutions[0], aug.apply(solution, t))
+    assert np.array_equal(result.solutions[0], t.apply(solution)[0])
 
 
 @settings(max_examples=40, deadline=None)
 @given(n=sizes, seed=seeds)
 def test_random_transforms_are_well_formed(n, seed):
-    t = aug.random(np.random.default_rng(seed), n)
-    assert t.dihedral in (0, 6)
-    assert t.digit_map[0] == 0
-    assert sorted(t.digit_map[1 : n + 1].tolist()) == list(range(1, n + 1))
-    assert t.digit_map[n + 1 :].tolist() == list(range(n + 1, 10))
-    back = aug.from_strings(aug.to_strings(t))  # validates band structure too
-    assert back == t and hash(back) == hash(t)
+    t = aug.random_moves(np.random.default_rng(seed), 1, n)
+    assert t.dihedral[0] in (0, 6)
+    digits = t.colour_maps[0]
+    assert digits[0] == 0
+    assert sorted(digits[1 : n + 1].tolist()) == list(range(1, n + 1))
+    assert digits[n + 1 :].tolist() == list(range(n + 1, 10))
+    back = aug.from_strings(t.to_strings())  # validates band structure too
+    assert back.equals(t) and back.to_strings() == t.to_strings()
+    assert aug.check(t) is t
 
 
 def test_apply_order_is_dihedral_rows_columns_digits():
@@ -81,14 +85,14 @@ def test_apply_order_is_dihedral_rows_columns_digits():
     rows = (3, 4, 5, 0, 1, 2, 8, 7, 6)
     cols = (2, 1, 0, 6, 7, 8, 3, 4, 5)
     digits = np.array([0, 2, 3, 4, 5, 6, 7, 8, 9, 1], dtype=np.uint8)
-    t = aug.SudokuTransform(6, rows, cols, digits)
+    t = Transform([6], digits[None], [rows], [cols])
     expect = digits[d4.apply(grid, 6)[list(rows)][:, list(cols)]]
-    assert np.array_equal(aug.apply(grid, t), expect)
-    assert aug.to_strings(t) == {
+    assert np.array_equal(t.apply(grid)[0], expect)
+    assert t.to_strings() == {
         "dihedral": "6",
+        "colour_map": "0234567891",
         "row_map": "345012876",
         "col_map": "210678345",
-        "digit_map": "0234567891",
     }
 
 
@@ -97,14 +101,17 @@ def test_apply_order_is_dihedral_rows_columns_digits():
 def test_apply_many_matches_apply(n, seed, count):
     rng = np.random.default_rng(seed)
     grids = np.stack([random_pair(rng, n)[1] for _ in range(count)])
-    ts = [aug.random(rng, n) for _ in range(count)]
-    many = aug.apply_many(grids, ts)
-    for g, t, m in zip(grids, ts, many, strict=True):
-        assert np.array_equal(aug.apply(g, t), m)
+    ts = aug.random_moves(rng, count, n)
+    many = ts.apply(grids)
+    for i, (g, m) in enumerate(zip(grids, many, strict=True)):
+        assert np.array_equal(ts.take(i).apply(g)[0], m)
+    assert np.array_equal(ts.invert(many), grids)
+    cells = ts.apply_cells(grids[0].ravel(), [(n, n)])
+    assert np.array_equal(cells, ts.apply(grids[0]).reshape(count, -1))
 
 
 def test_from_strings_rejects_moves_that_break_sudoku():
-    good = aug.to_strings(aug.identity(9))
+    good = Transform.identity(1, 9).to_strings()
     with pytest.raises(ValueError, match="splits a band"):
         aug.from_strings({**good, "row_map": "012346578"})
     with pytest.raises(ValueError, match="splits a band"):
@@ -114,42 +121,54 @@ def test_from_strings_rejects_moves_that_break_sudoku():
     with pytest.raises(ValueError, match="dihedral"):
         aug.from_strings({**good, "dihedral": "1"})
     with pytest.raises(ValueError, match="fix 0"):
-        aug.from_strings({**good, "digit_map": "1023456789"})
-    four = aug.to_strings(aug.identity(4))
+        aug.from_strings({**good, "colour_map": "1023456789"})
+    four = Transform.identity(1, 4).to_strings()
     with pytest.raises(ValueError, match="permute 1..4"):
-        aug.from_strings({**four, "digit_map": "0123546789"})
+        aug.from_strings({**four, "colour_map": "0123546789"})
 
 
-def test_pick_versions_distinct_deterministic_identity_first():
+def puzzle_task(puzzle: np.ndarray, solution: np.ndarray, task_id: str) -> Task:
+    return Task(task_id, (Pair(puzzle, solution),), ())
+
+
+def contents_of(task: Task, versions: Transform) -> list[bytes]:
+    pair = task.train[0]
+    return [
+        np.stack(g).tobytes()
+        for g in zip(versions.apply(pair.input), versions.apply(pair.output), strict=True)
+    ]
+
+
+def test_plan_sudoku_distinct_deterministic_identity_first():
+    """The one Sudoku planner: same (seed, puzzle id), same versions, wherever it is called."""
     puzzle, solution = board.parse(PUZZLE), board.parse(SOLUTION)
-    versions = aug.pick_versions(puzzle, solution, 50, seed=7, puzzle_id="p-1")
+    task = puzzle_task(puzzle, solution, "p-1")
+    versions = aug.plan_sudoku(task, versions=49, seed=7)
     assert len(versions) == 50
-    assert versions[0] == aug.identity(9)
-    contents = {
-        np.stack([aug.apply(puzzle, t), aug.apply(solution, t)]).tobytes() for t in versions
-    }
-    assert len(contents) == 50  # the original counts as taken
-    again = aug.pick_versions(puzzle, solution, 50, seed=7, puzzle_id="p-1")
-    assert again == versions
-    other = aug.pick_versions(puzzle, solution, 50, seed=7, puzzle_id="p-2")
-    assert other[1:] != versions[1:]
-    assert aug.pick_versions(puzzle, solution, 1, seed=7, puzzle_id="p-1") == versions[:1]
-    assert aug.pick_versions(puzzle, solution, 0, seed=7, puzzle_id="p-1") == []
-    assert aug.pick_versions(puzzle, solution, 10, seed=7, puzzle_id="p-1") == versions[:10]
+    assert versions.take(0).equals(Transform.identity(1, 9))
+    assert len(set(contents_of(task, versions))) == 50  # the original counts as taken
+    again = aug.plan_sudoku(task, versions=49, seed=7)
+    assert again.equals(versions)
+    other = aug.plan_sudoku(puzzle_task(puzzle, solution, "p-2"), versions=49, seed=7)
+    assert not other.take(np.arange(1, 50)).equals(versions.take(np.arange(1, 50)))
+    assert aug.plan_sudoku(task, versions=0, seed=7).equals(versions.take(0))
+    assert aug.plan_sudoku(task, versions=9, seed=7).equals(versions.take(np.arange(10)))
 
 
-def test_pick_versions_stops_short_when_few_versions_exist():
+def test_plan_sudoku_stops_short_when_few_versions_exist():
     """A 4x4 grid has at most 2 * 8 * 8 * 24 = 3072 images; a tiny budget cannot find 5000."""
     full = board.parse("1234341221434321", 4)
-    versions = aug.pick_versions(full, full, 5000, seed=0, puzzle_id="x", draws_factor=1)
-    contents = {aug.apply(full, t).tobytes() for t in versions}
+    task = puzzle_task(full, full, "x")
+    versions = aug.plan_sudoku(task, versions=4999, seed=0, draws_factor=1)
+    contents = set(contents_of(task, versions))
     assert len(contents) == len(versions) < 5000
-    assert versions[0] == aug.identity(4)
+    assert versions.take(0).equals(Transform.identity(1, 4))
 
 
-def test_to_arrays_shapes():
-    ts = [aug.identity(9), aug.random(np.random.default_rng(0), 9)]
-    dih, rows, cols, digits = aug.to_arrays(ts)
-    assert dih.dtype == np.int8 and dih.shape == (2,)
-    assert rows.shape == cols.shape == (2, 9) and rows.dtype == np.uint8
-    assert digits.shape == (2, 10) and digits.dtype == np.uint8
+def test_random_moves_shapes():
+    ts = Transform.concat(
+        [Transform.identity(1, 9), aug.random_moves(np.random.default_rng(0), 1, 9)]
+    )
+    assert ts.dihedral.dtype == np.int8 and ts.dihedral.shape == (2,)
+    assert ts.row_maps.shape == ts.col_maps.shape == (2, 9) and ts.row_maps.dtype == np.uint8
+    assert ts.colour_maps.shape == (2, 10) and ts.colour_maps.dtype == np.uint8

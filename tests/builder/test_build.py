@@ -9,7 +9,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from arcdata.augment import colour, d4
+from arcdata.augment.transform import Transform
 from arcdata.builder.driver import build, read_tasks
 from arcdata.errors import DatasetError
 from arcdata.schema import ROW_SCHEMA
@@ -43,10 +43,10 @@ def test_every_row_inverts_to_the_raw_task(built):
     for r in frame.iter_rows(named=True):
         task = tasks[r["task_id"]]
         raw = (task.train if r["role"] == "train" else task.test)[r["pair_index"]]
-        inverse = colour.invert(colour.from_string(r["colour_map"]))
+        transform = Transform.from_row(r)
         for kind, h, w in (("input", "input_h", "input_w"), ("output", "output_h", "output_w")):
             stored = np.frombuffer(r[kind], np.uint8).reshape(r[h], r[w])
-            back = d4.invert(colour.apply(stored, inverse), r["dihedral"])
+            back = transform.invert(stored)[0]
             np.testing.assert_array_equal(back, getattr(raw, kind))
         assert r["offset_r"] + max(r["input_h"], r["output_h"]) <= 30
         assert r["offset_c"] + max(r["input_w"], r["output_w"]) <= 30

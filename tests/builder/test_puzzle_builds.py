@@ -8,7 +8,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from arcdata.augment import colour, d4
+from arcdata.augment import sudoku as aug
+from arcdata.augment.transform import Transform
 from arcdata.builder.driver import build, read_tasks
 from arcdata.config import load_pipeline
 from arcdata.errors import ConfigError
@@ -30,12 +31,7 @@ def grid(r, kind):
 
 
 def undo_sudoku(stored, r):
-    digits = colour.invert(colour.from_string(r["colour_map"]))
-    g = digits[stored]
-    rows = np.frombuffer(r["row_map"].encode(), np.uint8) - ord("0")
-    cols = np.frombuffer(r["col_map"].encode(), np.uint8) - ord("0")
-    g = g[np.argsort(rows)][:, np.argsort(cols)]
-    return d4.invert(g, r["dihedral"])
+    return aug.check(Transform.from_row(r)).invert(stored)[0]
 
 
 @pytest.fixture(scope="module")
