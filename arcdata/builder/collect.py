@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from arcdata.errors import InputError
+from arcdata.ids import task_id_problem
 from arcdata.records import Task
 from arcdata.sources import Rejects, read_source
 
@@ -38,7 +39,8 @@ class ReadResult:
 
 
 def read_tasks(config: dict, policy: str | None = None) -> ReadResult:
-    """Every source's tasks, validated, sorted by id; duplicate ids across sources are errors."""
+    """Every source's tasks, validated, sorted by id; duplicate ids across sources are errors,
+    and so are ids that read as generated names (:func:`arcdata.ids.task_id_problem`)."""
     rejects = Rejects(policy or config.get("on_error", "fail"))
     tasks: dict[str, Task] = {}
     reports = []
@@ -53,13 +55,11 @@ def read_tasks(config: dict, policy: str | None = None) -> ReadResult:
         result = read_source(spec, rejects)
         kept = 0
         for task in result.tasks:
-            if task.id in tasks:
-                err = InputError(
-                    f"duplicate task id (also in {tasks[task.id].origin})",
-                    file=task.origin,
-                    task=task.id,
-                )
-                rejects.add(err)
+            problem = task_id_problem(task.id)  # a name that could collide with a version's
+            if problem is None and task.id in tasks:
+                problem = f"duplicate task id (also in {tasks[task.id].origin})"
+            if problem is not None:
+                rejects.add(InputError(problem, file=task.origin, task=task.id))
                 continue
             tasks[task.id] = task
             kept += 1

@@ -58,6 +58,7 @@ from arcdata.builder.units import (
 )
 from arcdata.config import config_hash
 from arcdata.errors import DatasetError
+from arcdata.ids import BLANK, BLANK_ID
 from arcdata.schema import IDENTIFIER_SCHEMA
 from arcdata.tokens import get_codec
 
@@ -203,7 +204,7 @@ def _run_units(client, units, unit_tasks, plan_futs, bases, config, tmp, key, pr
 def _write_identifiers(tmp: Path, units: list[Unit]) -> int:
     """Concatenate the units' identifier parts one at a time (memory bounded by one part)."""
     blank = pa.Table.from_pylist(
-        [{"embedding_id": 0, "name": "<blank>", "task_id": ""}], schema=IDENTIFIER_SCHEMA
+        [{"embedding_id": BLANK_ID, "name": BLANK, "task_id": ""}], schema=IDENTIFIER_SCHEMA
     )
     rows = blank.num_rows
     with pq.ParquetWriter(
