@@ -42,6 +42,7 @@ class Slot:
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
     sent: bool = False  # the main process already received the fd
     handed_over: bool = False  # the current batch was pickled for the main process
+    generation: int = 0  # publications so far: a finalizer of an older batch must not free it
 
     @property
     def flag(self) -> np.ndarray:
@@ -130,13 +131,15 @@ def publish(slot: Slot, arrays: dict[str, np.ndarray], small: dict) -> SharedBat
     """
     slot.flag[0] = 1
     slot.handed_over = False
+    slot.generation += 1
+    generation = slot.generation
     base = np.frombuffer(slot.mm, dtype=np.uint8)
     layout, own = [], {}
     for name, arr in arrays.items():
         offset = arr.__array_interface__["data"][0] - base.__array_interface__["data"][0] - HEADER
         layout.append(Field(name, offset, arr.shape, arr.dtype.str))
     del base
-    release = _Countdown(len(arrays), lambda: _release_local(slot))
+    release = _Countdown(len(arrays), lambda: _release_local(slot, generation))
     for name, arr in arrays.items():
         view = arr.view()
         weakref.finalize(view, release).atexit = False
@@ -148,8 +151,12 @@ def publish(slot: Slot, arrays: dict[str, np.ndarray], small: dict) -> SharedBat
     return SharedBatch(data, slot, tuple(layout), own)
 
 
-def _release_local(slot: Slot) -> None:
-    if not slot.handed_over:
+def _release_local(slot: Slot, generation: int) -> None:
+    """Free the slot when its batch died in the worker unsent. Only for the batch now in it: the
+    previous batch's tensors often die just after the slot was reused for the next one (the
+    stream's generator still holds it while making the next), and freeing then would let a
+    third batch overwrite one the main process has not read yet."""
+    if slot.generation == generation and not slot.handed_over:
         slot.flag[0] = 0
 
 
