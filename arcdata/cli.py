@@ -212,12 +212,14 @@ def cache_list(cache_dir, verify):
 
     root = private_root(cache_dir, create=False)
     entries = list_entries(root, full=verify)
-    click.echo(f"{root}: {len(entries)} entries, {sum(e.bytes for e in entries) / 1e6:,.1f} MB")
+    click.echo(f"{root}: {len(entries)} entries, {_mb(sum(e.bytes for e in entries))}")
     for e in entries:
         rows = f"{e.rows:,} rows" if isinstance(e.rows, int) else "? rows"
-        click.echo(
-            f"  {e.name}  {e.bytes / 1e6:,.1f} MB  {rows}  {e.split}  {e.dataset}  {e.status}"
-        )
+        click.echo(f"  {e.name}  {_mb(e.bytes)}  {rows}  {e.split}  {e.dataset}  {e.status}")
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB" if n >= 1e5 else f"{n / 1e3:,.1f} kB"
 
 
 @cache.command("clear")
@@ -228,7 +230,7 @@ def cache_clear(cache_dir):
 
     root = private_root(cache_dir, create=False)
     entries, freed = clear(root)
-    click.echo(f"{root}: removed {entries} entries, {freed / 1e6:,.1f} MB")
+    click.echo(f"{root}: removed {entries} entries, {_mb(freed)}")
 
 
 if __name__ == "__main__":

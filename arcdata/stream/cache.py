@@ -323,12 +323,14 @@ def _seal(tmp: Path, key: EntryKey, extra: dict) -> list[str]:
 
 @contextlib.contextmanager
 def _lock(path: Path) -> Iterator[None]:
+    """Serialise the writers of one entry, so a cold cache is decoded once, not once per rank."""
     if fcntl is None:
         yield
         return
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        with contextlib.suppress(OSError):  # no locks on this filesystem (some NFS): go on
+            fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)  # releases the lock

@@ -294,6 +294,35 @@ def test_unwritable_cache_falls_back_to_memory_with_a_warning(ds, truth, tmp_pat
         assert_same_arrays(open_split(ds, "train", cache_dir=tmp_path / "cache"), truth)
 
 
+def test_damaged_entry_that_cannot_be_replaced_is_not_served(ds, truth, tmp_path, monkeypatch):
+    """A read-only cache (discarding fails): the damaged entry is read around, in memory."""
+    cache_dir = tmp_path / "cache"
+    open_quietly(ds, cache_dir)
+    flip(entry_of(cache_dir, ds) / "output_cells.u8")
+
+    def read_only(folder):
+        raise PermissionError(13, "Read-only file system", str(folder))
+
+    monkeypatch.setattr(stream_cache, "discard", read_only)
+    new_process()
+    with pytest.warns(CacheWarning) as caught:
+        assert_same_arrays(open_split(ds, "train", cache_dir=cache_dir), truth)
+    messages = [str(w.message) for w in caught]
+    assert any("output_cells.u8 does not match" in m for m in messages)
+    assert any("into memory" in m for m in messages)
+
+
+def test_filesystem_without_locks_still_opens(ds, truth, tmp_path, monkeypatch):
+    if stream_cache.fcntl is None:
+        pytest.skip("no fcntl on this platform")
+
+    def no_locks(fd, op):
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr(stream_cache.fcntl, "flock", no_locks)
+    assert_same_arrays(open_quietly(ds, tmp_path / "cache"), truth)
+
+
 # ----------------------------------------------------------------------------- arcdata cache
 
 
