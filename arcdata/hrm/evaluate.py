@@ -37,6 +37,7 @@ class Segments:
     trace: torch.Tensor | None  # uint8 (N, steps, T): argmax after each segment, first N rows
 
 
+@torch.inference_mode()
 def run_segments(
     model: HRM,
     batch: dict[str, torch.Tensor],
@@ -47,7 +48,11 @@ def run_segments(
     """Run every segment of ``batch`` (already on the model's device) from a fresh carry.
 
     The model must be in eval mode: only then does every slot run all ``halt_max_steps``
-    segments, so the whole batch halts together after the last one.
+    segments, so the whole batch halts together after the last one, and the forward skips what
+    only training needs (the Q-learning target's extra inner forward, the exploration draws, the
+    puzzle-embedding rows kept for the sparse optimiser). Inference mode, stricter than
+    ``no_grad``, also drops autograd's version counting and view tracking; its tensors may be
+    read outside it (metrics, predictions) but never updated in place.
     """
     max_steps = model.config.halt_max_steps
     carry = model.initial_carry(batch)

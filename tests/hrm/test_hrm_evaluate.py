@@ -47,6 +47,9 @@ def test_every_segment_from_a_fresh_carry():
     batch = tiny_batch(model.config, 5)
     seg = run_segments(model, batch, trace=2)
     assert model.calls == 4
+    assert seg.output.logits.is_inference() and seg.carry.z_H.is_inference()
+    assert seg.output.target_q_continue is None  # no Q-learning target outside training
+    assert model.inner.puzzle_emb.local_weights is None  # no rows kept for the sparse optimiser
     assert seg.carry.halted.all() and (seg.carry.steps == 4).all()
     assert seg.trace.shape == (2, 4, model.config.seq_len) and seg.trace.dtype == torch.uint8
     assert torch.equal(seg.trace[:, -1], seg.output.logits[:2].argmax(-1).to(torch.uint8))
