@@ -102,7 +102,6 @@ def check_private(root: Path) -> None:
     uid = os.getuid() if hasattr(os, "getuid") else None
     try:
         link = os.lstat(root)
-        st = os.stat(root)
     except FileNotFoundError:
         return  # nothing there yet (only when not creating): nothing to trust or refuse
     if stat.S_ISLNK(link.st_mode) and uid is not None and link.st_uid != uid:
@@ -110,6 +109,10 @@ def check_private(root: Path) -> None:
             f"stream cache folder {root} is a symlink owned by uid {link.st_uid}, not you "
             f"(uid {uid}); {fix}"
         )
+    try:
+        st = os.stat(root)
+    except FileNotFoundError:
+        raise UnsafeCacheError(f"stream cache folder {root} is a broken symlink; {fix}") from None
     if not stat.S_ISDIR(st.st_mode):
         raise UnsafeCacheError(f"stream cache folder {root} is not a folder; {fix}")
     if uid is not None and st.st_uid != uid:
@@ -192,15 +195,19 @@ def read_meta(folder: Path) -> dict:
 
 
 def check_entry(
-    folder: Path, fingerprint: str | None, expect: tuple[str, ...] = (), *, full: bool = False
+    folder: Path, key: EntryKey | None, expect: tuple[str, ...] = (), *, full: bool = False
 ) -> dict:
-    """The entry's meta after checking every file's size, and (once per process, or always
-    with ``full``) its CRC-32. Raises :class:`_Damaged` naming the first bad file."""
+    """The entry's meta after checking it holds ``key`` (any, if None), every file's size, and
+    (once per process, or always with ``full``) its CRC-32. Raises :class:`_Damaged` naming the
+    first bad file."""
     meta = read_meta(folder)
     if meta.get("format") != CACHE_FORMAT:
         raise _Damaged(f"format {meta.get('format')!r}, expected {CACHE_FORMAT}")
-    if fingerprint is not None and meta.get("fingerprint") != fingerprint:
-        raise _Damaged("written for another manifest")
+    if key is not None and (meta.get("fingerprint"), meta.get("split")) != (
+        key.fingerprint,
+        key.split,
+    ):
+        raise _Damaged(f"written for another manifest or split ({meta.get('split')!r})")
     files = meta.get("files")
     if not isinstance(files, dict):
         raise _Damaged(f"{META} lists no files")
@@ -278,7 +285,7 @@ def _try_open(folder: Path, key: EntryKey, load, expect) -> tuple[bool, object, 
     if not os.path.lexists(folder):
         return False, None, None
     try:
-        return True, load(folder, check_entry(folder, key.fingerprint, expect)), None
+        return True, load(folder, check_entry(folder, key, expect)), None
     except _Damaged as e:
         return False, None, str(e)
     except (OSError, ValueError, KeyError) as e:

@@ -132,6 +132,13 @@ def test_a_symlinked_root_of_another_user_is_refused(ds, tmp_path, monkeypatch):
         open_split(ds, "train", cache_dir=link)
 
 
+def test_a_broken_symlink_root_is_refused(ds, tmp_path):
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "gone")
+    with pytest.raises(UnsafeCacheError, match=f"{link} is a broken symlink"):
+        open_split(ds, "train", cache_dir=link)
+
+
 # ----------------------------------------------------------------------------- damage
 
 
@@ -173,6 +180,16 @@ def test_damaged_entry_is_rebuilt_with_a_warning_never_served(ds, truth, tmp_pat
     assert sorted(p.name for p in cache_dir.iterdir()) == sorted(
         [entry.name, entry.name + stream_cache.LOCK_SUFFIX]
     )
+
+
+def test_an_entry_of_another_split_under_this_name_is_not_served(ds, tmp_path):
+    """Entry names flatten odd split names ('a/b' and 'a_b' share one): meta.json decides."""
+    cache_dir = tmp_path / "cache"
+    open_quietly(ds, cache_dir)
+    os.rename(entry_of(cache_dir, ds, "train"), entry_of(cache_dir, ds, "test"))
+    with pytest.warns(CacheWarning, match="written for another manifest or split"):
+        arrays = open_split(ds, "test", cache_dir=cache_dir)
+    assert_same_arrays(arrays, read_split(ds, "test", ds.split_entry("test"), verify=True))
 
 
 def test_flipped_byte_is_caught_within_a_process_when_the_file_changed(ds, truth, tmp_path):
