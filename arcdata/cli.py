@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from arcdata import __version__
-from arcdata.errors import ArcdataError
+from arcdata.errors import INTERRUPTED, USER_ERROR, ArcdataError, describe_os_error, one_line
 
 LAZY_COMMANDS = {
     "verify": "arcdata.verify:verify_cmd",
@@ -37,8 +37,42 @@ def _lazy(name: str) -> click.Command | None:
         raise
 
 
-class ArcdataGroup(click.Group):
-    """Lazy subcommands, and ArcdataError shown as one line with exit status 2."""
+class OneLineErrors:
+    """Every user error one ``error:`` line with exit status 2, Ctrl-C one line (a mixin for the
+    group and for commands that are also run on their own)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _interrupted(getattr(ctx, "invoked_subcommand", None) or ctx.info_name)
+        except ArcdataError as e:
+            _fail(str(e))
+        except OSError as e:  # disk full, permissions, a vanished file: the user's to fix
+            _fail(describe_os_error(e))
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        """Click's usage errors as one ``error:`` line too (click prints three, and exits 1 for
+        some); everything else as click does it."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click.ClickException as e:
+            command = e.ctx.command_path if getattr(e, "ctx", None) else None
+            hint = f" (see {command} --help)" if isinstance(e, click.UsageError) and command else ""
+            _fail(e.format_message() + hint)
+        except click.Abort:  # KeyboardInterrupt outside a command (click turns it into Abort)
+            _interrupted(None)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+class ArcdataCommand(OneLineErrors, click.Command):
+    """A command with one-line errors even when run without the ``arcdata`` group."""
+
+
+class ArcdataGroup(OneLineErrors, click.Group):
+    """Lazy subcommands, with one-line errors."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         lazy = {n for n in LAZY_COMMANDS if _lazy(n) is not None}
@@ -50,12 +84,21 @@ class ArcdataGroup(click.Group):
             cmd = _lazy(name)
         return cmd
 
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except ArcdataError as e:
-            click.secho(f"error: {e}", fg="red", err=True)
-            sys.exit(2)
+
+def _fail(message: str) -> None:
+    click.secho(f"error: {one_line(message)}", fg="red", err=True)
+    sys.exit(USER_ERROR)
+
+
+def _interrupted(command: str | None) -> None:
+    """One line instead of a traceback (and the workers' tracebacks) when Ctrl-C stops us."""
+    hint = (
+        ": finished units are kept; rerun the same command with --resume to continue"
+        if command == "build"
+        else ""
+    )
+    click.echo(f"interrupted{hint}", err=True)
+    sys.exit(INTERRUPTED)
 
 
 @click.group(cls=ArcdataGroup, context_settings={"help_option_names": ["-h", "--help"]})

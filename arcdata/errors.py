@@ -6,6 +6,13 @@ raw ``KeyError`` or ``ValueError`` escape from deep inside numpy or json.
 
 from __future__ import annotations
 
+import errno
+
+USER_ERROR = 2
+"""Exit status of every error a user can fix (bad input, config, paths, a full disk)."""
+INTERRUPTED = 130
+"""Exit status after Ctrl-C (128 + SIGINT, what shells report)."""
+
 
 class ArcdataError(Exception):
     """Base class of all errors arcdata raises on purpose."""
@@ -66,3 +73,28 @@ class ConfigError(ArcdataError):
 
 class DatasetError(ArcdataError):
     """A built dataset is missing, damaged or does not match what was asked for."""
+
+
+def one_line(message: str) -> str:
+    """A possibly multi-line message on one line: a line ending in ':' runs into the next, other
+    lines are joined by '; ' (lists of keys, workers or problems stay readable)."""
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    out = ""
+    for line in lines:
+        out += line if not out else (" " if out.endswith(":") else "; ") + line
+    return out
+
+
+_OS_HINTS = {
+    errno.ENOSPC: "no space left on the device (disk full)",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EACCES: "permission denied",
+    errno.EROFS: "the filesystem is read-only",
+}
+
+
+def describe_os_error(e: OSError) -> str:
+    """``OSError`` as what went wrong and on which file, without the traceback."""
+    what = _OS_HINTS.get(e.errno) or e.strerror or str(e)
+    where = " -> ".join(str(f) for f in (e.filename, e.filename2) if f is not None)
+    return f"{where}: {what}" if where else what

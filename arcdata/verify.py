@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from arcdata import jsonio
 from arcdata.errors import DatasetError
 from arcdata.paths import safe_member
 from arcdata.rederive import Rules, check_counts, check_identifiers, check_rows
@@ -410,7 +411,7 @@ def verify_cmd(
         dataset, progress=not quiet and not as_json, jobs=jobs, checked=checked, strict=strict
     )
     if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=1))
+        click.echo(jsonio.dumps(report.as_dict(), indent=1))
     else:
         click.echo(report.format(verbose=verbose, checked=checked))
     sys.exit(0 if report.ok else 1)

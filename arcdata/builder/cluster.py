@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import signal
 import sys
+import threading
 
 import pyarrow as pa
 
@@ -92,15 +94,44 @@ def dask_client(workers: int | None, scheduler: str | None, quiet: bool = False)
     # 8787, which another cluster on the machine may hold (that only earns a warning).
     # Worker shutdown chatter is logged at ERROR, so only CRITICAL gets through; real
     # failures reach the driver as exceptions from the futures.
-    with (
-        LocalCluster(
+    with _children_ignore_sigint():
+        cluster = LocalCluster(
             n_workers=n,
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
             silence_logs=logging.CRITICAL,
             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
+        )
+    interrupted = False
+    try:
+        with cluster, Client(cluster) as client:
+            try:
+                yield client
+            except KeyboardInterrupt:
+                # Closing mid-task makes the scheduler log CRITICAL tracebacks about closed
+                # comms; after Ctrl-C the user should see one line, not those.
+                interrupted = True
+                logging.disable(logging.CRITICAL)
+                raise
+    finally:
+        if interrupted:
+            logging.disable(logging.NOTSET)
+
+
+@contextlib.contextmanager
+def _children_ignore_sigint():
+    """Start worker processes with SIGINT ignored (an ignored signal survives exec).
+
+    Ctrl-C reaches the terminal's whole process group: each worker would print a traceback of
+    its event loop. Only the driver should hear it; it stops the build and closes the cluster,
+    which ends the workers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -10,6 +10,8 @@ import json
 import os
 from pathlib import Path
 
+from arcdata import jsonio
+
 FORMAT = "arcdata/1"
 
 
@@ -76,7 +78,7 @@ def write_json(path: Path, data: dict) -> None:
     """Atomic JSON write: stable key order, temp file, rename."""
     tmp = Path(str(path) + ".tmp")
     tmp.parent.mkdir(parents=True, exist_ok=True)
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    tmp.write_text(jsonio.dumps(data, indent=1, sort_keys=True) + "\n")
     os.replace(tmp, path)
 
 

@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import arcdata
+from arcdata import jsonio
 from arcdata.builder.manifest import FORMAT, write_json
 from arcdata.builder.shards import binary_column, file_sha256, repeat_strings, write_parquet
 from arcdata.errors import DatasetError
@@ -169,7 +170,7 @@ def export_hrm(
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     names = identifier_names(dataset)
-    (tmp / "identifiers.json").write_text(json.dumps(names))
+    (tmp / "identifiers.json").write_text(jsonio.dumps(names))
     summary = {}
     for split in sorted(dataset.manifest["splits"]):
         arrays = open_split(dataset, split, cache_dir=cache_dir)
@@ -187,7 +188,7 @@ def export_hrm(
         _write_npy(Path(f"{prefix}puzzle_indices.npy"), structure.puzzle_indices.astype(np.int32))
         _write_npy(Path(f"{prefix}group_indices.npy"), structure.group_indices.astype(np.int32))
         meta = metadata(codec, len(names), structure)
-        (folder / "dataset.json").write_text(json.dumps(meta))
+        (folder / "dataset.json").write_text(jsonio.dumps(meta))
         summary[split] = {
             "examples": arrays.num_rows,
             "puzzles": len(structure.puzzle_identifiers),

@@ -46,15 +46,27 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # pickle errors, truncated files, non-tensor payloads
-        raise CheckpointError(f"{path}: cannot be read as a weights-only checkpoint ({e})") from e
+    obj = load_file(path)
     if isinstance(obj, Mapping) and isinstance(obj.get("model"), Mapping):
         obj = obj["model"]  # arcdata training checkpoint
     if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise CheckpointError(f"{path}: not a state dict of tensors")
     return dict(obj)
+
+
+def load_file(path: Path) -> object:
+    """``torch.load`` (weights only, to the CPU) that names the file when it cannot be read."""
+    if path.is_file() and path.stat().st_size == 0:
+        raise CheckpointError(f"{path}: empty checkpoint file (0 bytes; an interrupted copy?)")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as e:  # pickle errors, truncated files, non-tensor payloads
+        why = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+        raise CheckpointError(
+            f"{path}: cannot be read as a weights-only checkpoint ({why})"
+        ) from None
 
 
 def load_model_state(
@@ -155,13 +167,16 @@ def load_run_checkpoint(run_dir: Path, rank: int) -> tuple[dict, dict]:
     pointer = Path(run_dir) / "checkpoints" / "latest"
     if not pointer.is_file():
         raise CheckpointError(f"{run_dir}: nothing to resume (no checkpoints/latest)")
-    folder = pointer.parent / pointer.read_text().strip()
+    name = pointer.read_text().strip()
+    if not name:
+        raise CheckpointError(f"{pointer} is empty; it should name a step_N folder beside it")
+    folder = pointer.parent / name
     try:
-        shared = torch.load(folder / "state.pt", map_location="cpu", weights_only=True)
-        own = torch.load(folder / f"rank{rank}.pt", map_location="cpu", weights_only=True)
+        shared = load_file(folder / "state.pt")
+        own = load_file(folder / f"rank{rank}.pt")
     except FileNotFoundError as e:
         raise CheckpointError(f"{folder}: incomplete checkpoint ({e.filename} missing)") from None
-    if shared.get("format") != RUN_CHECKPOINT_FORMAT:
+    if not isinstance(shared, dict) or shared.get("format") != RUN_CHECKPOINT_FORMAT:
         raise CheckpointError(f"{folder}/state.pt is not an arcdata training checkpoint")
     if own["step"] != shared["step"]:
         raise CheckpointError(f"{folder}: rank {rank} state is from another step")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
-from ..errors import ArcdataError
+from arcdata.cli import ArcdataCommand
 
 
-@click.command("train")
+@click.command("train", cls=ArcdataCommand)
 @click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--config",
@@ -59,14 +59,11 @@ def train_cmd(
             raise click.UsageError(f"--resume {resume} and --out {out_dir} name different runs")
         out_dir = Path(resume)
     out_dir = out_dir or Path("runs") / dataset.resolve().name
-    try:
-        saved = out_dir / "config.yaml"
-        if resume is not None and config_file is None and saved.is_file():
-            config_file = saved
-        config = load(config_file, list(overrides))
-        result = train(dataset, config, out_dir, resume=resume is not None)
-    except ArcdataError as e:
-        raise click.ClickException(str(e)) from None
+    saved = out_dir / "config.yaml"
+    if resume is not None and config_file is None and saved.is_file():
+        config_file = saved
+    config = load(config_file, list(overrides))  # errors: one line from arcdata.cli's group
+    result = train(dataset, config, out_dir, resume=resume is not None)
     if int(os.environ.get("RANK", "0")) != 0:
         return
     if result["eval"]:
@@ -75,7 +72,7 @@ def train_cmd(
     click.echo(f"run directory: {out_dir}")
 
 
-@click.command("evaluate")
+@click.command("evaluate", cls=ArcdataCommand)
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--split", default="test", show_default=True, help="Split to score.")
@@ -91,7 +88,12 @@ def train_cmd(
     "of the run's newest checkpoint.",
 )
 @click.option("--batch-size", default=256, show_default=True)
-@click.option("--max-examples", type=int, default=None, help="Stop after this many.")
+@click.option(
+    "--max-examples",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Score exactly this many examples (the first ones of the split).",
+)
 @click.option(
     "--pictures", default=4, show_default=True, help="Examples whose reasoning steps are drawn."
 )

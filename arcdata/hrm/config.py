@@ -7,6 +7,7 @@ starts and names the key, instead of being silently ignored for a 10-hour run.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,8 @@ class TrainConfig:
             )
         if self.loss_type not in ("stablemax", "softmax"):
             raise ConfigError(f"loss_type must be 'stablemax' or 'softmax', not {self.loss_type!r}")
+        if not re.fullmatch(r"auto|cpu|mps|cuda(:[0-9]+)?", self.device):
+            raise ConfigError(f"device must be auto, cpu, cuda, cuda:N or mps, not {self.device!r}")
         if self.global_batch_size < 1 or self.max_steps < 0:
             raise ConfigError("global_batch_size must be >= 1 and max_steps >= 0")
 

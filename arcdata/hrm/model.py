@@ -53,6 +53,18 @@ class HRMConfig:
             )
         if self.h_cycles < 1 or self.l_cycles < 1 or self.halt_max_steps < 1:
             raise ConfigError("model.h_cycles, l_cycles and halt_max_steps must be at least 1")
+        if self.hidden_size < 1 or self.num_heads < 1 or self.h_layers < 1 or self.l_layers < 1:
+            raise ConfigError("model.hidden_size, num_heads, h_layers and l_layers must be >= 1")
+        if self.hidden_size % self.num_heads:
+            raise ConfigError(
+                f"model.hidden_size {self.hidden_size} is not divisible by model.num_heads "
+                f"{self.num_heads}; pick num_heads among its divisors"
+            )
+        if self.pos_encodings == "rope" and (self.hidden_size // self.num_heads) % 2:
+            raise ConfigError(
+                f"rope needs an even head size, but hidden_size {self.hidden_size} / num_heads "
+                f"{self.num_heads} is odd"
+            )
 
     @property
     def puzzle_emb_len(self) -> int:

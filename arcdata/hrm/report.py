@@ -14,7 +14,6 @@ Always: token / exact accuracy, calibration of sigmoid(q_halt) against exactness
 from __future__ import annotations
 
 import contextlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 import polars as pl
 import torch
 
+from arcdata import jsonio
 from arcdata.builder.manifest import read_manifest
 from arcdata.dataset import shard_paths
 from arcdata.tokens import IGNORE_LABEL, crop, get_codec, token_values
@@ -56,6 +56,8 @@ def predict(
     for batch in batches:
         batch = to_device(batch, device)
         real = int(batch["count"]) if "count" in batch else batch["inputs"].shape[0]
+        if max_examples is not None:  # exactly max_examples, even mid-batch
+            real = min(real, max_examples - seen)
         want_trace = max(0, min(trace - sum(len(t) for t in traced), real))
         seg = run_segments(model, batch, trace=want_trace)
         output = seg.output
@@ -182,7 +184,7 @@ def write_report(dataset: Path, split: str, preds: Predictions, out: Path) -> di
         **family_scores(codec, rows, preds),
         "calibration": cal.as_dict(),
     }
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    (out / "metrics.json").write_text(jsonio.dumps(metrics, indent=1) + "\n")
     with contextlib.suppress(ImportError):  # matplotlib is optional
         plot(cal, out / "calibration.png")
     trace_picture(codec, rows, preds, out / "reasoning_steps.png")

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import math
 import time
 from pathlib import Path
@@ -32,6 +31,7 @@ import torch.distributed as dist
 import yaml
 from tqdm.auto import tqdm
 
+from .. import jsonio
 from ..errors import ConfigError
 from .act import HRM, Carry
 from .checkpoint import load_model_state, load_run_checkpoint, save_run_checkpoint
@@ -210,7 +210,7 @@ def _train(
     def log(record: dict[str, Any]) -> None:
         if info.is_main:
             with metrics_file.open("a") as f:
-                f.write(json.dumps(record) + "\n")
+                f.write(jsonio.dumps(record) + "\n")
 
     def run_eval() -> dict[str, float]:
         eval_stream.set_epoch(0)
