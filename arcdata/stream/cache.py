@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from arcdata import jsonio
 from arcdata.errors import DatasetError
 
 try:
@@ -324,7 +325,7 @@ def _seal(tmp: Path, key: EntryKey, extra: dict) -> list[str]:
         "files": {n: {"bytes": (tmp / n).stat().st_size, "crc32": crcs[n]} for n in names},
     }
     meta["crc32"] = _meta_crc(meta)
-    (tmp / META).write_text(json.dumps(meta))
+    (tmp / META).write_text(jsonio.dumps(meta))
     return names
 
 
