@@ -100,19 +100,30 @@ def with_margin(cells: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Canvas:
-    """A codec's canvas with the lookup tables the row encoder needs (one per codec, cached)."""
+    """A codec's canvas with the lookup tables the row encoder needs (one per codec and pad
+    value, cached).
+
+    ``pad`` is the byte written where the layout has PAD: 0 for inputs, and for labels the
+    byte of IGNORE_LABEL (156, which is -100 read as int8), so labels come out of the encoder
+    directly instead of through a second pass over the canvas.
+    """
 
     codec: Codec
-    keep: np.ndarray = field(repr=False)  # uint8 [(S+1)^2, S]: 1 on the grid's columns
-    add: np.ndarray = field(repr=False)  # uint8 [(S+1)^2, S]: shift on the grid, EOS right of it
+    pad: int
+    mask: np.ndarray = field(repr=False)  # uint8 [(S+1)^2, 2S]: keep (1 on the grid) | add
     under: np.ndarray = field(repr=False)  # uint8 [(S+1)^2, S]: the EOS row below the grid
 
     @classmethod
-    def of(cls, codec: Codec) -> Canvas:
-        return _canvas(codec)
+    def of(cls, codec: Codec, pad: int = PAD) -> Canvas:
+        return _canvas(codec, pad % 256)
+
+    @classmethod
+    def labels(cls, codec: Codec) -> Canvas:
+        """The canvas that writes labels: the layout with PAD cells read as IGNORE_LABEL."""
+        return _canvas(codec, IGNORE_LABEL % 256)
 
     def __reduce__(self):
-        return (Canvas.of, (self.codec,))  # tables are rebuilt, not shipped to workers
+        return (Canvas.of, (self.codec, self.pad))  # tables are rebuilt, not shipped to workers
 
     @property
     def side(self) -> int:
@@ -129,10 +140,6 @@ class Canvas:
         count = max(len(cells) - self.side + 1, 0)
         return np.ndarray((count,), dtype=f"V{self.side}", buffer=cells, strides=(1,))
 
-    def _rows(self, table: np.ndarray, keys: np.ndarray) -> np.ndarray:
-        """Rows ``keys`` of a [K, side] uint8 table, gathered as void items (one copy each)."""
-        return table.view(f"V{self.side}").ravel()[keys].view(np.uint8).reshape(-1, self.side)
-
     def encode(
         self,
         windows: np.ndarray,
@@ -143,10 +150,10 @@ class Canvas:
         cols: np.ndarray,
         out: np.ndarray,
     ) -> np.ndarray:
-        """Write the token rows of n grids into ``out`` (uint8 [n, side*side], zero-filled).
+        """Write the token rows of n grids into ``out`` (uint8 [n, side*side]; overwritten).
 
         ``windows`` comes from :meth:`windows`; ``starts`` index the margin-shifted cell array
-        behind it. A grid of height 0 leaves its row untouched (PAD): that is a padding row.
+        behind it. A grid of height 0 leaves its row all PAD: that is a padding row.
         """
         side = self.side
         n = len(starts)
@@ -154,27 +161,30 @@ class Canvas:
         w = widths.astype(np.intp)
         r = rows.astype(np.intp)
         c = cols.astype(np.intp)
-        owner = np.repeat(np.arange(n, dtype=np.intp), h)
-        first = np.cumsum(h) - h
-        i = np.arange(len(owner), dtype=np.intp) - first[owner]
         key = c * (side + 1) + w
-        src = (starts.astype(np.intp) - c)[owner] + i * w[owner]
+        first = np.cumsum(h) - h  # first grid row of each grid among all grid rows
+        j = np.arange(int(h.sum()), dtype=np.intp)
+        # Grid row j - first of its grid: the window starting c cells before it, and its
+        # place among the [n * side] canvas rows of ``out``.
+        src = np.repeat(starts.astype(np.intp) - c - first * w, h) + j * np.repeat(w, h)
+        row0 = np.arange(0, n * side, side, dtype=np.intp) + r
+        dst = np.repeat(row0 - first, h) + j
         seg = windows[src].view(np.uint8).reshape(-1, side)
-        seg_key = key[owner]
-        seg *= self._rows(self.keep, seg_key)
-        seg += self._rows(self.add, seg_key)
+        mask = self.mask.view(f"V{2 * side}").ravel()[np.repeat(key, h)]
+        mask = mask.view(np.uint8).reshape(-1, 2 * side)
+        seg *= mask[:, :side]
+        seg += mask[:, side:]
+        out.fill(self.pad)
         canvas_rows = out.reshape(n * side, side).view(f"V{side}").reshape(-1)
-        row_base = np.arange(n, dtype=np.intp) * side + r
-        canvas_rows[row_base[owner] + i] = seg.view(f"V{side}").reshape(-1)
+        canvas_rows[dst] = seg.view(f"V{side}").reshape(-1)
         if self.codec.eos_border:
-            below = r + h
-            has = (below < side) & (h > 0)
-            canvas_rows[(row_base + h)[has]] = self.under.view(f"V{side}").reshape(-1)[key[has]]
+            has = (r + h < side) & (h > 0)
+            canvas_rows[(row0 + h)[has]] = self.under.view(f"V{side}").ravel()[key[has]]
         return out
 
 
 @functools.cache
-def _canvas(codec: Codec) -> Canvas:
+def _canvas(codec: Codec, pad: int) -> Canvas:
     side = codec.side
     if side > MARGIN:
         raise ValueError(f"canvas side {side} exceeds the cell margin {MARGIN}")
@@ -182,17 +192,17 @@ def _canvas(codec: Codec) -> Canvas:
     w = np.arange(side + 1)[None, :, None]
     j = np.arange(side)[None, None, :]
     inside = (j >= c) & (j < c + w)
-    add = np.where(inside, codec.shift, PAD)
-    under = np.zeros_like(add)
+    add = np.where(inside, codec.shift, pad)
+    under = np.full_like(add, pad)
     if codec.eos_border:
         add = np.where(j == c + w, EOS, add)
-        under = np.where(inside, EOS, PAD)
-    shape = (-1, side)
+        under = np.where(inside, EOS, pad)
+    mask = np.concatenate([inside, add], axis=2)
     return Canvas(
         codec,
-        keep=inside.astype(np.uint8).reshape(shape),
-        add=add.astype(np.uint8).reshape(shape),
-        under=under.astype(np.uint8).reshape(shape),
+        pad,
+        mask=mask.astype(np.uint8).reshape(-1, 2 * side),
+        under=under.astype(np.uint8).reshape(-1, side),
     )
 
 
@@ -224,7 +234,7 @@ def encode_batch(
             f"grid {heights[i]}x{widths[i]} at offset ({rows[i]}, {cols[i]}) does not fit a "
             f"{side}x{side} canvas"
         )
-    out = np.zeros((n, codec.seq_len), np.uint8)
+    out = np.empty((n, codec.seq_len), np.uint8)
     windows = canvas.windows(with_margin(np.asarray(cells, dtype=np.uint8)))
     starts = np.asarray(starts, dtype=np.intp) + MARGIN
     return canvas.encode(windows, starts, heights, widths, rows, cols, out)
@@ -235,16 +245,6 @@ def encode(codec: Codec, grid: np.ndarray, offset: tuple[int, int] = (0, 0)) -> 
     grid = np.asarray(grid)
     h, w = grid.shape
     return encode_batch(codec, grid.ravel(), [0], [h], [w], [offset[0]], [offset[1]])[0]
-
-
-def to_labels(tokens: np.ndarray) -> np.ndarray:
-    """Output tokens (uint8) as labels, in place: PAD becomes IGNORE_LABEL; an int8 view.
-
-    No masked store: in uint8, 0 - 100 wraps to 156, which is -100 as int8, and a widening
-    copy of the int8 view sign-extends it.
-    """
-    tokens -= (tokens == PAD).view(np.uint8) * np.uint8(-IGNORE_LABEL)
-    return tokens.view(np.int8)
 
 
 # ----------------------------------------------------------------------------- decoding
@@ -303,7 +303,7 @@ def decode_rows(canvas: Canvas, tokens: np.ndarray) -> tuple[Decoded, np.ndarray
         np.where(ok, c, 0).astype(u8),
     )
     # Exactness: re-encode and compare, which also checks PAD and the EOS border.
-    again = np.zeros_like(tokens)
+    again = np.empty_like(tokens)
     canvas.encode(
         canvas.windows(with_margin(cells)),
         starts + MARGIN,

@@ -11,11 +11,19 @@ The machine may be shared with other jobs, which makes wall-clock rates noisy. T
 the main process and of the workers per batch is measured as well, and "2-core cap" is the rate
 that CPU work allows on two otherwise idle cores.
 
+Where a batch's time goes is printed first, in CPU milliseconds per batch of the main process
+(in-process iteration): ``fields`` (the rows' shapes, offsets and cell positions gathered from
+the memory-mapped arrays), ``encode`` (stored cells to token rows, inputs and labels: the
+decode of the stored grids), ``copy`` (the widening copy a token type wider than one byte
+needs), ``collate`` (ids, indices and the tensors around the arrays) and, with workers,
+``transfer`` (the main process's share per batch: receiving and mapping a worker's batch).
+
 Reference point (hrm-reference.md section 5): the reference loader reads 170-220k examples/s in
-one process on a 2-core machine. Targets here: >= 220k in-process, >= 400k with 2 workers.
+one process on a 2-core machine. Target here: >= 1M examples/s in one process, int8 tokens.
 
     python benchmarks/stream.py                      # uses /tmp/ds1000, builds it if absent
     python benchmarks/stream.py --data DIR --workers 0 1 2 --batches 1500
+    python benchmarks/stream.py --token-dtype int32  # the reference's token type
 """
 
 from __future__ import annotations
@@ -101,6 +109,51 @@ def run_loader(stream, workers: int, batches: int, skip: int) -> Run:
     return Run(steady / (end - steady_from), examples / (end - started), main_ms, worker_ms, n)
 
 
+def breakdown(stream, batches: int) -> dict[str, float]:
+    """CPU ms per batch of each stage of ``make_batch``, over ``batches`` distinct batches."""
+    import numpy as np
+
+    plan = stream.plan(0)
+    n = stream.local_batch_size
+    a = stream.arrays
+    wide = stream.token_dtype.itemsize > 1
+    inputs = np.empty((n, stream.seq_len), stream.token_dtype)
+    labels = np.empty_like(inputs)
+    scratch = np.empty((n, stream.seq_len), np.uint8)
+    spent = dict.fromkeys(("fields", "encode", "copy", "collate"), 0.0)
+    count = min(batches, plan.num_batches)
+    for b in range(count):
+        rows = plan.rank_slice(b, stream.rank, stream.world_size)
+        real = rows >= 0
+        t0 = time.process_time()
+        fields = {
+            k: getattr(a, k)[rows]
+            for k in ("offset_r", "offset_c", "input_start", "input_h", "input_w")
+            + ("output_start", "output_h", "output_w")
+        }
+        t1 = time.process_time()
+        for kind, canvas in (("input", stream.canvas), ("output", stream.label_canvas)):
+            canvas.encode(
+                stream._windows(kind),
+                fields[f"{kind}_start"],
+                fields[f"{kind}_h"],
+                fields[f"{kind}_w"],
+                fields["offset_r"],
+                fields["offset_c"],
+                scratch,
+            )
+        t2 = time.process_time()
+        if wide:
+            np.copyto(inputs, scratch.view(np.int8))
+            np.copyto(labels, scratch.view(np.int8))
+        t3 = time.process_time()
+        stream._small(rows, real, int(real.sum()))
+        t4 = time.process_time()
+        for key, spent_s in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+            spent[key] += spent_s
+    return {k: v * 1000 / count for k, v in spent.items()}
+
+
 def run_hrm(stream, workers: int, epochs: int) -> float:
     """Examples/s over whole HRM-mode epochs (a few batches each), persistent workers."""
     from torch.utils.data import DataLoader
@@ -130,21 +183,33 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--hrm-epochs", type=int, default=100)
     parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("--token-dtype", default="int8", help="int8 (default), int32, int64")
     args = parser.parse_args()
 
     ensure_dataset(args.data, args.versions, workers=os.cpu_count() or 1)
     from arcdata.stream import PuzzleStream
 
     started = time.perf_counter()
-    stream = PuzzleStream(
-        args.data, "train", batch_size=BATCH, mode="examples", cache_dir=args.cache_dir
-    )
+    options = {"cache_dir": args.cache_dir, "token_dtype": args.token_dtype}
+    stream = PuzzleStream(args.data, "train", batch_size=BATCH, mode="examples", **options)
     print(
         f"dataset {args.data}: {stream.num_examples:,} train examples, "
         f"{len(stream.task_ids)} tasks; stream opened in {time.perf_counter() - started:.2f} s "
         "(first open decodes Parquet into the memory-mapped cache)"
     )
-    print(f"global batch {BATCH}, {args.batches} batches per run, best of {args.repeats}")
+    print(
+        f"global batch {BATCH}, {args.token_dtype} tokens, {args.batches} batches per run, "
+        f"best of {args.repeats}"
+    )
+    stages = breakdown(stream, args.batches)
+    total = sum(stages.values())
+    print(
+        "where a batch's time goes (CPU ms, in-process): "
+        + ", ".join(f"{k} {v:.3f}" for k, v in stages.items())
+        + f"; total {total:.3f} ms = {BATCH * 1000 / total:,.0f} examples/s of CPU "
+        f"(load avg {os.getloadavg()[0]:.2f})",
+        flush=True,
+    )
     cores = os.cpu_count() or 1
     print(
         f"{'mode':9} {'workers':>7} {'steady ex/s':>12} {'end-to-end':>11} "
@@ -154,14 +219,15 @@ def main() -> None:
         runs = [run_loader(stream, workers, args.batches, args.skip) for _ in range(args.repeats)]
         best = max(runs, key=lambda r: r.steady)
         cap = max(r.capacity(workers, cores) for r in runs)
+        transfer = f"  (transfer: main {best.main_ms:.2f} ms/b)" if workers else ""
         print(
             f"{'examples':9} {workers:>7} {best.steady:>12,.0f} {best.total:>11,.0f} "
             f"{best.main_ms:>9.2f} {best.worker_ms:>11.2f} {cap:>12,.0f}  "
-            f"{os.getloadavg()[0]:.2f}",
+            f"{os.getloadavg()[0]:.2f}{transfer}",
             flush=True,
         )
 
-    hrm = PuzzleStream(args.data, "train", batch_size=BATCH, mode="hrm", cache_dir=args.cache_dir)
+    hrm = PuzzleStream(args.data, "train", batch_size=BATCH, mode="hrm", **options)
     print(f"hrm mode: {hrm.num_batches()} batches per epoch ({args.hrm_epochs} epochs per run)")
     for workers in args.workers:
         rate = max(run_hrm(hrm, workers, args.hrm_epochs) for _ in range(args.repeats))

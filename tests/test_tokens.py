@@ -23,7 +23,6 @@ from arcdata.tokens import (
     encode,
     encode_batch,
     get_codec,
-    to_labels,
     token_values,
     with_margin,
 )
@@ -293,13 +292,25 @@ def test_canvas_tables_are_built_once_per_codec():
 # ----------------------------------------------------------------------------- labels
 
 
-@given(st.binary(min_size=1, max_size=200))
-def test_labels_ignore_pad_and_keep_every_other_token(raw):
-    tokens = np.frombuffer(raw, np.uint8) % ARC.vocab_size
-    labels = to_labels(tokens.copy())
-    assert labels.dtype == np.int8
-    expected = np.where(tokens == PAD, IGNORE_LABEL, tokens.astype(np.int64))
-    np.testing.assert_array_equal(labels.astype(np.int64), expected)
+@settings(max_examples=100, deadline=None)
+@given(placed_batch())
+def test_label_canvas_writes_ignore_where_the_layout_has_pad(batch):
+    codec, grids = batch
+    labels = encode_all(Canvas.labels(codec), grids).view(np.int8)
+    for row, (grid, offset) in zip(labels, grids, strict=True):
+        tokens = oracle(codec, grid, offset).astype(np.int64)
+        expected = np.where(tokens == PAD, IGNORE_LABEL, tokens)
+        np.testing.assert_array_equal(row.astype(np.int64), expected)
+
+
+def test_label_padding_rows_are_all_ignored():
+    canvas = Canvas.labels(ARC)
+    out = np.zeros((2, 900), np.uint8)
+    windows = canvas.windows(with_margin(np.ones(4, np.uint8)))
+    z = np.zeros(2, np.uint8)
+    canvas.encode(windows, np.full(2, MARGIN), np.array([2, 0]), np.array([2, 0]), z, z, out)
+    assert (out[1].view(np.int8) == IGNORE_LABEL).all()
+    assert sorted(set(out[0].view(np.int8).tolist())) == [IGNORE_LABEL, EOS, 3]
 
 
 # ----------------------------------------------------------------------------- predictions

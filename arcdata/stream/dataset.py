@@ -49,8 +49,9 @@ from arcdata.stream.plan import (
     worker_batches,
 )
 from arcdata.stream.store import Dataset, SplitArrays, open_split
-from arcdata.tokens import Canvas, to_labels
+from arcdata.tokens import Canvas
 
+TOKEN_DTYPES = ("int8", "int16", "int32", "int64")
 STATE_KEYS = ("epoch", "batches", "seed", "fingerprint")
 
 
@@ -112,8 +113,8 @@ class Placement:
 class PuzzleStream(IterableDataset):
     """Batches of one split of a built dataset, as dicts of tensors.
 
-    Every batch has ``inputs`` and ``labels`` (int64 [b, seq_len]; labels are -100 on PAD
-    cells), ``puzzle_identifiers`` (int32), and what an evaluator needs to undo augmentation:
+    Every batch has ``inputs`` and ``labels`` ([b, seq_len] of ``token_dtype``, int8 by
+    default; labels are -100 on PAD cells), ``puzzle_identifiers`` (int32), and what an evaluator needs to undo augmentation:
     ``task_index`` (int32 index into :attr:`task_ids`), ``version``, ``pair_index`` (int32) and
     ``example_index`` (int64 row of the split). Padding rows (eval mode) have PAD inputs, -100
     labels, identifier 0 and -1 in the index fields; ``count`` (eval mode) is the number of real
@@ -121,6 +122,11 @@ class PuzzleStream(IterableDataset):
 
     Modes: ``hrm`` (reference sampling: one random version per task per epoch), ``examples``
     (shuffled pass over every example) and ``eval`` (sequential, last batch padded).
+
+    ``token_dtype``: int8 (every vocabulary here is under 128 and -100 fits) moves 1 byte per
+    token; the model widens on its device (``.long()`` at the embedding and in the loss).
+    ``"int32"`` gives the reference's type, ``"int64"`` torch's default index type, at 4 and
+    8 times the memory traffic.
     """
 
     def __init__(
@@ -138,10 +144,13 @@ class PuzzleStream(IterableDataset):
         cache: bool = True,
         verify: bool = True,
         worker_slots: int = 6,
+        token_dtype: str = "int8",
     ) -> None:
         super().__init__()
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if token_dtype not in TOKEN_DTYPES:
+            raise ValueError(f"token_dtype must be one of {TOKEN_DTYPES}, got {token_dtype!r}")
         self.placement = Placement.resolve(rank, world_size)
         if batch_size < 1 or batch_size % self.placement.world_size:
             raise ValueError(
@@ -158,7 +167,9 @@ class PuzzleStream(IterableDataset):
         self._shared = SharedPosition(epoch, 0, seed)
         self.worker_slots = worker_slots if transport.AVAILABLE else 0
         self._open = {"cache_dir": cache_dir, "cache": cache, "verify": verify}
+        self.token_dtype = np.dtype(token_dtype)
         self.canvas = Canvas.of(self.dataset.codec)
+        self.label_canvas = Canvas.labels(self.dataset.codec)
         self._position = 0  # batches consumed in this epoch (in-process, or via loader())
         self._counted = False  # a StreamLoader counts this epoch's batches (main process)
         self._trusted: dict[str, tuple] = {}  # cache entries verified by the parent process
@@ -348,14 +359,17 @@ class PuzzleStream(IterableDataset):
         n, length = len(rows), self.seq_len
         real = rows >= 0
         count = int(real.sum())
+        idx = rows if count == n else np.where(real, rows, 0)
         slot = self._slot(n) if shared else None
         if slot is not None:
-            inputs = slot.view(0, (n, length), np.int64)
-            labels = slot.view(n * length * 8, (n, length), np.int64)
+            inputs = slot.view(0, (n, length), self.token_dtype)
+            labels = slot.view(
+                n * length * self.token_dtype.itemsize, (n, length), self.token_dtype
+            )
         else:
-            inputs = np.empty((n, length), np.int64)
-            labels = np.empty((n, length), np.int64)
-        self._encode(rows, real, inputs, labels)
+            inputs = np.empty((n, length), self.token_dtype)
+            labels = np.empty((n, length), self.token_dtype)
+        self.encode_tokens(idx, real, inputs, labels)
         small = self._small(rows, real, count)
         if slot is not None:
             return transport.publish(slot, {"inputs": inputs, "labels": labels}, small)
@@ -366,31 +380,34 @@ class PuzzleStream(IterableDataset):
     def _slot(self, n: int) -> transport.Slot | None:
         if self.worker_slots <= 0:
             return None
-        nbytes = 2 * n * self.seq_len * 8
+        nbytes = 2 * n * self.seq_len * self.token_dtype.itemsize
         if self._pool is None or self._pool.size != transport.HEADER + nbytes:
             self._pool = transport.SlotPool(nbytes, self.worker_slots)
         return self._pool.acquire()
 
-    def _encode(
-        self, rows: np.ndarray, real: np.ndarray, inputs: np.ndarray, labels: np.ndarray
+    def encode_tokens(
+        self, idx: np.ndarray, real: np.ndarray, inputs: np.ndarray, labels: np.ndarray
     ) -> None:
+        """Token rows of split rows ``idx`` into ``inputs`` and ``labels`` (rows where ``real``
+        is False become padding). One-byte types are written in place; wider ones through a
+        byte scratch and one widening copy (int8 view: the label byte 156 widens to -100)."""
         a = self.arrays
-        padded = not real.all()
-        idx = np.where(real, rows, 0) if padded else rows
         r, c = a.offset_r[idx], a.offset_c[idx]
-        scratch = self._scratch_for(len(rows))
-        for kind, dest in (("input", inputs), ("output", labels)):
-            scratch.fill(0)
+        wide = self.token_dtype.itemsize > 1
+        scratch = self._scratch_for(len(idx)) if wide else None
+        for kind, canvas, dest in (
+            ("input", self.canvas, inputs),
+            ("output", self.label_canvas, labels),
+        ):
             h = getattr(a, f"{kind}_h")[idx]
-            if padded:
+            if not real.all():
                 h[~real] = 0  # a grid of height 0 encodes as an all-PAD row
             w = getattr(a, f"{kind}_w")[idx]
             starts = getattr(a, f"{kind}_start")[idx]
-            self.canvas.encode(self._windows(kind), starts, h, w, r, c, scratch)
-            if kind == "output":
-                np.copyto(dest, to_labels(scratch))
-            else:
-                np.copyto(dest, scratch)
+            target = scratch if wide else dest.view(np.uint8)
+            canvas.encode(self._windows(kind), starts, h, w, r, c, target)
+            if wide:
+                np.copyto(dest, scratch.view(np.int8))
 
     def _windows(self, kind: str) -> np.ndarray:
         if self._views is None:
@@ -402,7 +419,7 @@ class PuzzleStream(IterableDataset):
 
     def _scratch_for(self, n: int) -> np.ndarray:
         if self._scratch is None or self._scratch.shape[0] != n:
-            self._scratch = np.zeros((n, self.seq_len), np.uint8)
+            self._scratch = np.empty((n, self.seq_len), np.uint8)
         return self._scratch
 
     def _small(self, rows: np.ndarray, real: np.ndarray, count: int) -> dict[str, np.ndarray]:

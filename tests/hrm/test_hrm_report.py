@@ -32,7 +32,8 @@ class Stub(nn.Module):
         return Carry(z, z, torch.zeros(b, dtype=torch.int32), torch.ones(b, dtype=torch.bool))
 
     def forward(self, carry, batch):
-        labels = batch["labels"].clamp(min=0) if self.oracle else torch.zeros_like(batch["labels"])
+        wide = batch["labels"].long()  # a model widens the stream's narrow tokens on its device
+        labels = wide.clamp(min=0) if self.oracle else torch.zeros_like(wide)
         logits = nn.functional.one_hot(labels, 12).float()
         q = torch.full((labels.shape[0],), 5.0 if self.oracle else -5.0)
         return carry, ACTOutput(logits, q, -q, None)

@@ -41,13 +41,24 @@ def assert_same_batches(a, b):
             torch.testing.assert_close(x[k], y[k], rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("split", ["train", "test"])
-def test_tokens_and_fields_match_the_reference_encoding_for_every_row(open_stream, small_ds, split):
+@pytest.mark.parametrize(
+    ("split", "token_dtype", "expected"),
+    [
+        ("train", None, torch.int8),  # the default: one byte per token
+        ("test", None, torch.int8),
+        ("train", "int32", torch.int32),
+        ("test", "int64", torch.int64),
+    ],
+)
+def test_tokens_and_fields_match_the_reference_encoding_for_every_row(
+    open_stream, small_ds, split, token_dtype, expected
+):
     rows = parquet_rows(small_ds, split)
-    stream = open_stream(split, batch_size=40, mode="eval")
+    options = {} if token_dtype is None else {"token_dtype": token_dtype}
+    stream = open_stream(split, batch_size=40, mode="eval", **options)
     seen = 0
     for batch in stream:
-        assert batch["inputs"].dtype == torch.int64 and batch["labels"].dtype == torch.int64
+        assert batch["inputs"].dtype == expected and batch["labels"].dtype == expected
         for key in ("puzzle_identifiers", "task_index", "version", "pair_index"):
             assert batch[key].dtype == torch.int32
         for k in range(int(batch["count"])):
@@ -66,6 +77,11 @@ def test_tokens_and_fields_match_the_reference_encoding_for_every_row(open_strea
             assert int(batch["example_index"][k]) == seen
             seen += 1
     assert seen == len(rows)
+
+
+def test_token_dtype_is_checked(open_stream):
+    with pytest.raises(ValueError, match="token_dtype must be one of"):
+        open_stream("test", token_dtype="uint8")
 
 
 def test_attributes(open_stream, small_ds):
