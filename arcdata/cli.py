@@ -153,8 +153,16 @@ def main() -> None:
     help="fail (default): stop before writing anything on bad input. "
     "skip: build the rest and list rejects in the manifest.",
 )
+@click.option(
+    "--fail-on-leak",
+    is_flag=True,
+    help="Refuse to build when an evaluation test pair also occurs in the train split "
+    "(exactly or up to D4 and colours); without it they are listed in the manifest.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def build(pipeline, out, overrides, workers, scheduler, overwrite, resume, on_error, quiet):
+def build(
+    pipeline, out, overrides, workers, scheduler, overwrite, resume, on_error, fail_on_leak, quiet
+):
     """Build the dataset a PIPELINE file describes into sharded Parquet + manifest.json.
 
     Writes go to a hidden .partial folder next to --out and are renamed into place only when
@@ -175,6 +183,7 @@ def build(pipeline, out, overrides, workers, scheduler, overwrite, resume, on_er
         resume=resume,
         on_error=on_error,
         progress=not quiet,
+        fail_on_leak=fail_on_leak,
     )
     click.echo(summary(out))
     click.echo(f"wrote {out} ({manifest['totals']['examples']:,} examples)")

@@ -109,4 +109,8 @@ def summary(root: str | Path) -> str:
         )
     if m["rejects"]:
         lines.append(f"{len(m['rejects'])} inputs rejected (see manifest 'rejects')")
+    if "leakage" in m:
+        from arcdata.leakage import describe
+
+        lines.append(describe(m["leakage"]))
     return "\n".join(lines)

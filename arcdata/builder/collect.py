@@ -36,6 +36,7 @@ class ReadResult:
     tasks: list[Task]
     sources: list[SourceReport]
     rejects: list[InputError] = field(default_factory=list)
+    leakage: dict | None = None  # arcdata.leakage.leakage_report of the tasks, once computed
 
 
 def read_tasks(config: dict, policy: str | None = None) -> ReadResult:

@@ -59,6 +59,7 @@ from arcdata.builder.units import (
 from arcdata.config import config_hash
 from arcdata.errors import DatasetError
 from arcdata.ids import BLANK, BLANK_ID
+from arcdata.leakage import check_no_leak, leakage_report
 from arcdata.schema import IDENTIFIER_SCHEMA
 from arcdata.tokens import get_codec
 
@@ -83,8 +84,13 @@ def build(
     resume: bool = False,
     on_error: str | None = None,
     progress: bool = True,
+    fail_on_leak: bool = False,
 ) -> dict:
-    """Build the dataset described by ``config`` into ``out``; returns the manifest."""
+    """Build the dataset described by ``config`` into ``out``; returns the manifest.
+
+    ``fail_on_leak`` refuses, before writing anything, when an evaluation test pair also occurs
+    in the train split (see :mod:`arcdata.leakage`); otherwise such pairs are only recorded.
+    """
     started = time.time()
     out = Path(out).resolve()
     check_destination(out, overwrite)  # cheap early refusal; checked again under the lock
@@ -98,6 +104,9 @@ def build(
     read = read_tasks(config)
     if not read.tasks:
         raise DatasetError("the sources produced no tasks")
+    read.leakage = leakage_report(read.tasks, config)
+    if fail_on_leak:
+        check_no_leak(read.leakage)
     by_id = {t.id: t for t in read.tasks}
     units = pack_units(read.tasks, config["augment"]["versions"], config["shards"]["rows"])
     unit_tasks = [[by_id[i] for i in u.task_ids] for u in units]

@@ -71,6 +71,7 @@ def build_manifest(
         "short_tasks": {"requested_versions": requested, "count": len(short), "tasks": short},
         "rejects": [e.as_record() for e in read.rejects],
         "units": units,
+        **({"leakage": read.leakage} if read.leakage is not None else {}),
     }
 
 
