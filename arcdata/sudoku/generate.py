@@ -24,7 +24,7 @@ DEFAULT_MIN_RATING = {4: 0, 9: 8}
 
 SUDOKU4_CLASSES = 36
 """Minimal unique 4x4 puzzles up to the validity-preserving moves (enumerated from the two
-classes of full 4x4 grids; ``tests/sudoku/test_sudoku_generate.py`` recounts them). Singles
+classes of full 4x4 grids; ``tests/sudoku/test_generate.py`` recounts them). Singles
 alone solve every one, so none rates above 0 guesses."""
 
 
