@@ -30,8 +30,9 @@ def write_npy(path: Path, array: np.ndarray) -> None:
 class RowWriter:
     """Writes a ``[rows, width]`` uint8 array to several ``.npy`` files, chunk by chunk.
 
-    ``buffer()`` hands out a zeroed chunk to encode into, ``put(key, chunk)`` queues it for the
-    writer thread; at most ``depth`` chunks are in flight, so memory is bounded.
+    ``buffer()`` hands out a chunk to encode into (the encoder overwrites every byte),
+    ``put(key, chunk)`` queues it for the writer thread; at most ``depth`` chunks are in
+    flight, so memory is bounded.
     """
 
     def __init__(self, paths: dict[str, Path], rows: int, width: int, chunk_rows: int, depth=4):
@@ -50,10 +51,8 @@ class RowWriter:
         self.thread.start()
 
     def buffer(self, rows: int) -> np.ndarray:
-        """A zeroed ``[rows, width]`` chunk (rows <= chunk_rows) to encode into."""
-        out = self.free.get()[:rows]
-        out.fill(0)
-        return out
+        """A ``[rows, width]`` chunk (rows <= chunk_rows), holding whatever it last held."""
+        return self.free.get()[:rows]
 
     def put(self, key: str, chunk: np.ndarray) -> None:
         if self.error is not None:
