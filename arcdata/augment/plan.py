@@ -3,10 +3,13 @@
 The random stream of a task depends only on (seed, task id), never on file order, partitioning
 or worker count, so any worker can re-plan any task and get the same answer.
 
-Distinctness is decided without materialising a single augmented grid: two versions (d, p) and
-(d', p') of a task have the same content exactly when the colour-canonical forms of d(task) and
-d'(task) agree and p, p' send the first-appearance colour sequences to the same colours. The key
-(class of canon(d(task)), p[first_colours(d)]) is a few bytes, so 5000 draws cost microseconds.
+Two versions of a task are the same when their multisets of (input, output) pairs, over all
+splits and roles, are equal: a D4 move that only permutes a symmetric task's pairs makes no new
+version. This is decided without materialising a single augmented grid: pair i of version
+(d, p) equals pair j of version (d', p') exactly when the colour-canonical forms of d(pair i) and
+d'(pair j) agree and p, p' send their first-appearance colour sequences to the same colours. So
+a version's key is the sorted list of its pairs' (class, p[first colours]) keys, a few int64s,
+and 5000 draws cost a millisecond.
 """
 
 from __future__ import annotations
@@ -36,13 +39,85 @@ def task_grids(task: Task) -> list[np.ndarray]:
     return grids
 
 
-def _canonical(values: np.ndarray, shapes: bytes) -> tuple[bytes, np.ndarray]:
-    """Colour-canonical form (colours renamed by first appearance) and the appearance order."""
-    present, first = np.unique(values, return_index=True)
-    order = present[np.argsort(first)]
-    rename = np.zeros(256, dtype=np.uint8)
-    rename[order] = np.arange(len(order), dtype=np.uint8)
-    return shapes + rename[values].tobytes(), order
+_DIGITS = 10 ** np.arange(10, dtype=np.int64)
+
+
+def _pair_classes(task: Task, dihedral: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """For every D4 id t and pair i, what decides equality of d_t(pair i) under colour maps.
+
+    ``class_of`` [8, P] int64: the class of the pair's colour-canonical form (shapes, then the
+    cells with colours renamed by first appearance) times 10**10; ``weights`` [8, P, 10]:
+    ``10**k`` at colour c when c is the k-th colour to appear in the pair, else 0. So pair i
+    under map p is the same as pair j of another version exactly when
+    ``class + p @ weights`` agree: the class fixes the pattern (and how many colours appear),
+    ``p @ weights`` the colours, one decimal digit each. All pairs of one dihedral id at once.
+    """
+    pairs = [p for _, _, p in task.pairs()]
+    n = len(pairs)
+    classes: dict[bytes, int] = {}
+    class_of = np.zeros((8, n), dtype=np.int64)
+    weights = np.zeros((8, n, 10), dtype=np.int64)
+    for t in sorted(set(dihedral) | {0}):
+        grids = [d4.apply(g, t) for p in pairs for g in (p.input, p.output)]
+        sizes = np.array([g.size for g in grids], dtype=np.int64)
+        pair_sizes = sizes[0::2] + sizes[1::2]
+        starts = np.cumsum(pair_sizes) - pair_sizes
+        values = np.concatenate([g.ravel() for g in grids]).astype(np.int64)
+        pair_of = np.repeat(np.arange(n), pair_sizes)
+        first = np.full(n * 10, values.size, dtype=np.int64)
+        seen, where = np.unique(pair_of * 10 + values, return_index=True)
+        first[seen] = where  # first position of colour c in pair i, at i * 10 + c
+        first = first.reshape(n, 10)
+        rank = np.argsort(np.argsort(first, axis=1, kind="stable"), axis=1)
+        weights[t] = np.where(first < values.size, _DIGITS[rank], 0)
+        renamed = rank[pair_of, values].astype(np.uint8)
+        shapes = np.array([g.shape for g in grids], dtype=np.uint8).reshape(n, 4)
+        for i in range(n):
+            canon = shapes[i].tobytes() + renamed[starts[i] : starts[i] + pair_sizes[i]].tobytes()
+            class_of[t, i] = classes.setdefault(canon, len(classes)) * 10**10
+    return class_of, weights
+
+
+def version_keys(
+    class_of: np.ndarray, weights: np.ndarray, dihedral: np.ndarray, maps: np.ndarray
+) -> np.ndarray:
+    """[N, P] int64: row n is the sorted multiset of pair keys of version (dihedral[n], maps[n]).
+
+    A pair's key is exact, not a hash: its canonical form's class, then the colours its
+    appearance sequence is sent to as decimal digits (``maps[n] @ weights[t, i]``, below 10**10
+    so exact in float64, which lets BLAS do it). Two versions are the same task exactly when
+    their rows are equal, whatever their pair order.
+    """
+    keys = np.empty((len(dihedral), class_of.shape[1]), dtype=np.int64)
+    maps = maps.astype(np.float64)
+    for t in np.unique(dihedral).tolist():
+        rows = np.flatnonzero(dihedral == t)
+        colours = maps[rows] @ weights[t].T.astype(np.float64)
+        keys[rows] = colours.astype(np.int64) + class_of[t]
+    keys.sort(axis=1)
+    return keys
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def first_of_each(keys: np.ndarray) -> np.ndarray:
+    """Indices of the rows of ``keys`` that differ from every earlier row, in order.
+
+    Rows are grouped by a 64-bit mix of their values, then every row is compared with its
+    group's first row; only if a mix ever collided does the exact (slower) sort decide.
+    """
+    mixed = np.zeros(len(keys), dtype=np.uint64)
+    for column in keys.T.astype(np.uint64):
+        mixed = (mixed ^ column) * _MIX
+        mixed ^= mixed >> np.uint64(29)
+    _, first, group = np.unique(mixed, return_index=True, return_inverse=True)
+    if (keys == keys[first[group.ravel()]]).all():
+        return np.sort(first)
+    order = np.lexsort(keys.T[::-1])  # stable: a group's first row in order is its earliest
+    ordered = keys[order]
+    starts = np.concatenate([[True], (ordered[1:] != ordered[:-1]).any(axis=1)])
+    return np.sort(order[starts])
 
 
 def plan_dihedral_colour(
@@ -58,18 +133,7 @@ def plan_dihedral_colour(
     """Up to ``versions`` distinct augmented copies plus the original, in draw order."""
     if versions <= 0 or (not permute_colours and set(dihedral) <= {0}):
         return Transform.identity()
-    grids = task_grids(task)
-    classes: dict[bytes, int] = {}
-    class_of = np.zeros(8, dtype=np.uint8)
-    seq_of: dict[int, np.ndarray] = {}
-    for t in sorted(set(dihedral) | {0}):
-        moved = [d4.apply(g, t) for g in grids]
-        shapes = np.array([g.shape for g in moved], dtype=np.uint8).tobytes()
-        canon, seq = _canonical(np.concatenate([g.ravel() for g in moved]), shapes)
-        class_of[t] = classes.setdefault(canon, len(classes))
-        seq_of[t] = seq
-    k = len(seq_of[0])
-
+    class_of, weights = _pair_classes(task, dihedral)
     rng = task_rng(seed, task.id)
     n_draws = versions * draws_factor
     ds = rng.choice(np.asarray(dihedral, dtype=np.int8), size=n_draws)
@@ -78,19 +142,15 @@ def plan_dihedral_colour(
         if permute_colours
         else np.tile(colour.IDENTITY, (n_draws, 1))
     )
-    seqs = np.stack([seq_of[int(t)] for t in range(8) if t in seq_of])
-    seq_row = np.zeros(8, dtype=np.int64)
-    seq_row[sorted(seq_of)] = np.arange(len(seq_of))
-    keys = np.empty((n_draws + 1, k + 1), dtype=np.uint8)
-    keys[0, 0] = class_of[0]
-    keys[0, 1:] = seq_of[0]
-    keys[1:, 0] = class_of[ds]
-    keys[1:, 1:] = np.take_along_axis(maps, seqs[seq_row[ds]].astype(np.int64), axis=1)
-
-    flat = np.ascontiguousarray(keys).view(np.dtype((np.void, k + 1))).ravel()
-    _, first = np.unique(flat, return_index=True)
-    first = np.sort(first)
-    kept = first[first != 0][:versions] - 1  # index 0 is the original, always kept
+    # row 0 is the original (identity), so draws equal to it are dropped like repeats
+    keys = version_keys(
+        class_of,
+        weights,
+        np.concatenate([[0], ds]).astype(np.int64),
+        np.concatenate([colour.IDENTITY[None, :], maps]),
+    )
+    first = first_of_each(keys)
+    kept = first[first != 0][:versions] - 1
     dih = np.concatenate([[0], ds[kept]]).astype(np.int8)
     cmaps = np.concatenate([colour.IDENTITY[None, :], maps[kept]]).astype(np.uint8)
     return Transform(dih, cmaps)

@@ -27,10 +27,13 @@ def tasks(draw, max_colour=3):
 
 
 def content(task, t, cmap):
-    return tuple(
-        (g2.shape, g2.tobytes())
-        for g2 in (colour.apply(d4.apply(g, t), cmap) for g in task_grids(task))
-    )
+    """A version's content: the multiset (sorted tuple) of its (input, output) pairs."""
+    moved = [colour.apply(d4.apply(g, t), cmap) for g in task_grids(task)]
+    pairs = [
+        (a.shape, a.tobytes(), b.shape, b.tobytes())
+        for a, b in zip(moved[::2], moved[1::2], strict=True)
+    ]
+    return tuple(sorted(pairs))
 
 
 def plan(task, versions=20, seed=0, **kw):
@@ -106,3 +109,45 @@ def test_no_permutation_no_dihedral_gives_only_the_original():
     t = Task("x", (Pair(np.eye(3, dtype=np.uint8), np.eye(3, dtype=np.uint8)),), ())
     assert len(plan(t, 10, permute_colours=False, dihedral=[0])) == 1
     assert len(plan(t, 0)) == 1
+
+
+def test_a_move_that_only_permutes_pairs_is_no_new_version():
+    """fliplr swaps the two pairs of this task, so only |D4| / 2 = 4 versions exist (the
+    ordered-list comparison kept 8)."""
+    g = np.array([[1, 2, 3], [4, 5, 6]], np.uint8)
+    flipped = d4.apply(g, 4)
+    t = Task("sym", (Pair(g, g), Pair(flipped, flipped)), ())
+    v = plan(t, 50, permute_colours=False, draws_factor=40)
+    assert len(v) == 4
+    assert np.isin([4], v.dihedral).sum() == 0  # fliplr gives the original back
+    seen = {content(t, int(d), m) for d, m in zip(v.dihedral, v.colour_maps, strict=True)}
+    assert len(seen) == 4
+    everything = {content(t, d, colour.IDENTITY) for d in range(8)}
+    assert len(everything) == 4
+
+
+def test_demonstration_and_test_pairs_count_alike():
+    """Roles do not matter: a move that swaps a demonstration with the test pair is a repeat."""
+    g = np.array([[1, 2, 3], [4, 5, 6]], np.uint8)
+    flipped = d4.apply(g, 5)
+    t = Task("roles", (Pair(g, g),), (Pair(flipped, flipped),))
+    assert len(plan(t, 50, permute_colours=False, draws_factor=40)) == 4
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    hnp.arrays(
+        np.int64, st.tuples(st.integers(1, 60), st.integers(1, 4)), elements=st.integers(0, 2)
+    )
+)
+def test_first_of_each_is_exact_even_when_the_mix_collides(keys):
+    from arcdata.augment import plan as planner
+
+    expect = [i for i in range(len(keys)) if not any((keys[j] == keys[i]).all() for j in range(i))]
+    assert planner.first_of_each(keys).tolist() == expect
+    saved = planner._MIX
+    try:
+        planner._MIX = np.uint64(0)  # every row mixes to 0: only the exact path can be right
+        assert planner.first_of_each(keys).tolist() == expect
+    finally:
+        planner._MIX = saved
