@@ -195,3 +195,100 @@ def test_box_side():
     for bad in (3, 8, 1):
         with pytest.raises(ValueError):
             board.box_side(bad)
+
+
+def reference_search(grid: np.ndarray, limit: int = 2) -> tuple[list[np.ndarray], int]:
+    """The rating's definition, written plainly with sets: place one forced option at a time
+    (a constraint with one option left), a dead end as soon as an open constraint has none,
+    then branch on the open constraint with the fewest options (first in field order: cells,
+    then (row, digit), (column, digit), (box, digit)), options in bit order."""
+    n = grid.shape[0]
+    b = board.box_side(n)
+    fields: list[list[tuple[int, int]]] = []  # options (cell, digit) of each field, bit order
+    for lay in range(4):
+        for f in range(n * n):
+            a, d = divmod(f, n)
+            if lay == 0:
+                fields.append([(f, v) for v in range(1, n + 1)])
+            elif lay == 1:
+                fields.append([(a * n + c, d + 1) for c in range(n)])
+            elif lay == 2:
+                fields.append([(r * n + a, d + 1) for r in range(n)])
+            else:
+                r0, c0 = (a // b) * b, (a % b) * b
+                fields.append([((r0 + k // b) * n + c0 + k % b, d + 1) for k in range(n)])
+    member = {}
+    for index, options in enumerate(fields):
+        for o in options:
+            member.setdefault(o, []).append(index)
+
+    def place(live: set, open_: set, o) -> tuple[set, set]:
+        rivals = {p for f in member[o] for p in fields[f] if p != o}
+        return live - rivals, open_ - set(member[o])
+
+    solutions, guesses = [], 0
+
+    def node(live: set, open_: set) -> None:
+        nonlocal guesses
+        while True:
+            counts = {f: [o for o in fields[f] if o in live] for f in sorted(open_)}
+            if any(not opts for opts in counts.values()):
+                return
+            single = next((opts[0] for opts in counts.values() if len(opts) == 1), None)
+            if single is None:
+                break
+            live, open_ = place(live, open_, single)
+        if not any(f < n * n for f in open_):
+            solved = np.zeros(n * n, np.uint8)
+            for cell, v in live:
+                solved[cell] = v
+            solutions.append(solved.reshape(n, n))
+            return
+        best = min(counts, key=lambda f: (len(counts[f]), f))
+        for o in counts[best]:
+            guesses += 1
+            node(*place(live, open_, o))
+            if len(solutions) >= limit:
+                return
+
+    live, open_ = {o for o in member}, set(range(len(fields)))
+    for cell, v in enumerate(grid.ravel().tolist()):
+        if v:
+            if (cell, v) not in live:
+                return [], 0
+            live, open_ = place(live, open_, (cell, v))
+    node(live, open_)
+    return solutions, guesses
+
+
+@pytest.mark.parametrize(
+    "puzzle",
+    [
+        PUZZLE,
+        # AI Escargot and two 17-clue puzzles: dozens to hundreds of guesses
+        "1....7.9..3..2...8..96..5....53..9...1..8...26....4...3......1..4......7..7...3..",
+        "...8.1..........435............7.8........1...2..3....6......75..34........2..6..",
+        ".......12.5.4............3.7..6..4....1..........8....92....8.....51.7.......3...",
+        # several solutions: the search stops at the limit
+        PUZZLE[:40] + "." * 41,
+    ],
+)
+def test_search_and_rating_match_one_placement_at_a_time(puzzle):
+    grid = board.parse(puzzle)
+    expected, guesses = reference_search(grid)
+    result = solve(grid, limit=2)
+    assert result.guesses == guesses
+    assert len(result.solutions) == len(expected)
+    assert all(np.array_equal(a, b) for a, b in zip(result.solutions, expected, strict=True))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 16))
+def test_4x4_search_matches_one_placement_at_a_time(seed, clues):
+    rng = np.random.default_rng(seed)
+    solution = solve(np.zeros((4, 4), np.uint8), limit=1, rng=rng).solutions[0]
+    grid = solution.copy()
+    grid.flat[rng.permutation(16)[clues:]] = 0
+    expected, guesses = reference_search(grid, limit=3)
+    result = solve(grid, limit=3)
+    assert result.guesses == guesses and len(result.solutions) == len(expected)
