@@ -7,7 +7,6 @@ arcdata's rows map to puzzles and groups, the metadata the reference writes, whi
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,14 +14,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from arcdata.errors import DatasetError
+from arcdata.ids import BLANK, PAIR_RE, VERSION_RE
 from arcdata.stream.store import run_starts
 from arcdata.tokens import Codec, get_codec
 
 SET_NAME = "all"
 ARRAYS = ("inputs", "labels", "puzzle_identifiers", "puzzle_indices", "group_indices")
-BLANK = "<blank>"
-NAME_RE = re.compile(r"^(?P<task>.+)_t(?P<dihedral>[0-7])_(?P<colour_map>[0-9]{10})$")
-PAIR_RE = re.compile(r"^(?P<base>.+)_(?:train|test)[0-9]+$")  # ids: pair names
 IDENTITY_MAP = "0123456789"
 
 
@@ -81,13 +78,16 @@ def codec_for(vocab_size: int, seq_len: int) -> Codec:
 
 @dataclass(frozen=True)
 class IdentifierInfo:
-    """What each identifier name says: task, version within the task, dihedral, colour map."""
+    """What each identifier name says (the grammar of :mod:`arcdata.ids`): task, version within
+    the task, dihedral, colour map, and Sudoku's row/column maps (null where a name has none)."""
 
     task_names: list[str]  # distinct tasks, in order of first appearance
     task_code: np.ndarray  # int64 [ids] into task_names, -1 for the blank
     version: np.ndarray  # int64 [ids], -1 for the blank
     dihedral: np.ndarray  # int8 [ids]
     colour_map: pa.Array  # string [ids]
+    row_map: pa.Array  # string [ids], null where the name has none
+    col_map: pa.Array  # string [ids]
     pair_names: bool  # some name is a pair's (``ids: pair``)
 
     @property
@@ -111,7 +111,7 @@ class IdentifierInfo:
         named = all_names.take(pa.array(real))
         pair = pc.extract_regex(named, PAIR_RE.pattern)
         base = pc.if_else(pair.is_valid(), pair.field("base"), named)
-        version_match = pc.extract_regex(base, NAME_RE.pattern)
+        version_match = pc.extract_regex(base, VERSION_RE.pattern)
         is_version = version_match.is_valid()
         task = pc.if_else(is_version, version_match.field("task"), base)
         dihedral = np.zeros(n, np.int8)
@@ -120,6 +120,13 @@ class IdentifierInfo:
         cmap = pc.if_else(is_version, version_match.field("colour_map"), IDENTITY_MAP)
         colour_map = np.full(n, IDENTITY_MAP, dtype=object)
         colour_map[real] = cmap.to_numpy(zero_copy_only=False)
+        moves = {}
+        for key in ("row_map", "col_map"):
+            found = pc.if_else(is_version, version_match.field(key), "")
+            values = np.full(n, None, dtype=object)
+            values[real] = found.to_numpy(zero_copy_only=False)
+            values[values == ""] = None  # an optional group that did not take part
+            moves[key] = pa.array(values, pa.string())
 
         tasks = pc.dictionary_encode(task)
         task_code = np.full(n, -1, np.int64)
@@ -133,6 +140,8 @@ class IdentifierInfo:
             version,
             dihedral,
             pa.array(colour_map, pa.string()),
+            moves["row_map"],
+            moves["col_map"],
             bool(pc.any(pair.is_valid()).as_py()),
         )
 

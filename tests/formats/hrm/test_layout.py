@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,45 +9,47 @@ from hypothesis import strategies as st
 
 from arcdata.errors import DatasetError
 from arcdata.formats.hrm.layout import (
-    BLANK,
     IDENTITY_MAP,
     IdentifierInfo,
     codec_for,
     metadata,
     npy_structure,
 )
+from arcdata.ids import BLANK, PAIR_RE, parse_name
 from arcdata.tokens import get_codec
-
-NAME_RE = re.compile(r"^(?P<task>.+)_t(?P<d>[0-7])_(?P<map>[0-9]{10})$")
-PAIR_RE = re.compile(r"^(?P<base>.+)_(?:train|test)[0-9]+$")
 
 
 def oracle(names: list[str]):
-    """The grammar read one name at a time (as the importer once did)."""
-    task, version, dihedral, cmap = [None] * len(names), [-1] * len(names), [0] * len(names), []
+    """Each name read by the grammar's own reader; versions numbered in id order per task."""
+    fields = {k: [None] * len(names) for k in ("task", "colour_map", "row_map", "col_map")}
+    fields["colour_map"] = [IDENTITY_MAP] * len(names)
+    version, dihedral = [-1] * len(names), [0] * len(names)
     bases: dict[str, dict[str, int]] = {}
     for i, name in enumerate(names):
-        cmap.append(IDENTITY_MAP)
         if i == 0 or name == BLANK:
             continue
+        parsed = parse_name(name)
+        fields["task"][i] = parsed.task
+        if parsed.transform is not None:
+            strings = parsed.transform.to_strings(0)
+            dihedral[i] = int(strings["dihedral"])
+            for key in ("colour_map", "row_map", "col_map"):
+                fields[key][i] = strings[key]
         pair = PAIR_RE.match(name)
         base = pair["base"] if pair else name
-        m = NAME_RE.match(base)
-        task[i] = m["task"] if m else base
-        if m:
-            dihedral[i], cmap[i] = int(m["d"]), m["map"]
-        seen = bases.setdefault(task[i], {})
+        seen = bases.setdefault(parsed.task, {})
         version[i] = seen.setdefault(base, len(seen))
-    return task, version, dihedral, cmap
+    return fields, version, dihedral
 
 
 task_ids = st.sampled_from(["007bbfb7", "a", "x_t9_1", "t_train", "00576224"])
-version_names = st.builds(
-    lambda t, d, m: f"{t}_t{d}_{''.join(map(str, m))}",
-    task_ids,
-    st.integers(0, 7),
-    st.permutations(range(10)),
+digits = st.permutations(range(10)).map(lambda m: "".join(map(str, m)))
+moves = st.sampled_from(["_r012345678_c876543210", "_r0123_c1032"])
+arc_versions = st.builds(lambda t, d, m: f"{t}_t{d}_{m}", task_ids, st.integers(0, 7), digits)
+sudoku_versions = st.builds(  # Sudoku moves combine with dihedral 0 or 6 only
+    lambda t, d, m, rc: f"{t}_t{d}_{m}{rc}", task_ids, st.sampled_from([0, 6]), digits, moves
 )
+version_names = st.one_of(arc_versions, sudoku_versions)
 pair_suffix = st.sampled_from(["", "_train0", "_test1", "_train12"])
 names_st = st.lists(
     st.one_of(
@@ -63,13 +63,14 @@ names_st = st.lists(
 
 @settings(max_examples=200, deadline=None)
 @given(names_st)
-def test_identifier_names_parse_as_the_one_at_a_time_grammar(names):
+def test_identifier_names_parse_as_the_grammar_reads_each_name(names):
     info = IdentifierInfo.parse(names)
-    task, version, dihedral, cmap = oracle(names)
-    assert [info.task(i) for i in range(len(names))] == task
+    fields, version, dihedral = oracle(names)
+    assert [info.task(i) for i in range(len(names))] == fields["task"]
     assert info.version.tolist() == version
     assert info.dihedral.tolist() == dihedral
-    assert info.colour_map.to_pylist() == cmap
+    for key in ("colour_map", "row_map", "col_map"):
+        assert getattr(info, key).to_pylist() == fields[key], key
     assert info.pair_names == any(PAIR_RE.match(n) for n in names[1:])
 
 
