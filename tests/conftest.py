@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+TEST_DATA_ENV = "ARCDATA_TEST_DATA"
+
+
+def real_data_root(environ=os.environ) -> Path:
+    """Where the real-data tests look: $ARCDATA_TEST_DATA, else ../shared/data beside the repo.
+
+    The variable lets a checkout anywhere (CI, a laptop) run the real-data tests against its own
+    copy; without it they use the shared folder next to the repository, or skip.
+    """
+    value = environ.get(TEST_DATA_ENV, "").strip()
+    return Path(value).expanduser() if value else REPO.parent / "shared" / "data"
+
+
+SHARED_DATA = real_data_root()
 
 TRAIN_TASKS = ("007bbfb7", "3c9b0459", "0d3d703e", "25ff71a9", "6150a2bd")
 EVAL_TASKS = ("00576224", "009d5c81")
 
 
 def shared_data(*parts: str) -> Path:
-    """A path under ../shared/data, or skip the test with a reason when it is absent."""
+    """A path under the real-data folder (see real_data_root), or skip the test saying which."""
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
         pytest.skip(f"shared data not available: {path}")

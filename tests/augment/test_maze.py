@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +13,9 @@ from arcdata.augment import d4
 from arcdata.maze import board
 from arcdata.maze.board import GOAL, OPEN, START, WALL
 from arcdata.maze.paths import is_valid_shortest_path, path_lengths, solve_maze
+from tests.conftest import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "maze-30x30-hard-1k"
+DATA = SHARED_DATA / "maze-30x30-hard-1k"
 
 
 @pytest.fixture(scope="module")

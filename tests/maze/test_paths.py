@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from collections import deque
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,8 +23,9 @@ from arcdata.maze.paths import (
     unpack,
     valid_shortest_paths,
 )
+from tests.conftest import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "maze-30x30-hard-1k"
+DATA = SHARED_DATA / "maze-30x30-hard-1k"
 
 
 def load(split: str) -> tuple[np.ndarray, np.ndarray]:

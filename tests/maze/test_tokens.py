@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from arcdata.maze import board
 from arcdata.tokens import MAZE, decode, encode
+from tests.conftest import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "maze-30x30-hard-1k"
+DATA = SHARED_DATA / "maze-30x30-hard-1k"
 REFERENCE = {"#": 1, " ": 2, "S": 3, "G": 4, "o": 5}
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +14,9 @@ from arcdata.augment.transform import Transform
 from arcdata.sudoku import board
 from arcdata.sudoku.canonical import band_maps, canonical_form, equivalent
 from arcdata.sudoku.solver import solve
+from tests.conftest import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "sudoku"
+DATA = SHARED_DATA / "sudoku"
 PUZZLE = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,8 +9,9 @@ from hypothesis import strategies as st
 
 from arcdata.sudoku import board
 from arcdata.sudoku.solver import count_solutions, rate, solve
+from tests.conftest import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "sudoku"
+DATA = SHARED_DATA / "sudoku"
 
 # a classic puzzle and its published solution
 PUZZLE = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"

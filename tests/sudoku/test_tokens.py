@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from arcdata.sudoku import board
 from arcdata.tokens import SUDOKU, decode, encode, sudoku_codec
+from tests.conftest import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "sudoku"
+DATA = SHARED_DATA / "sudoku"
 REFERENCE = {".": 1, "0": 1, **{str(d): d + 1 for d in range(1, 10)}}
 
 
