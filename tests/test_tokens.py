@@ -338,3 +338,26 @@ def test_token_values_clip_what_is_not_a_value():
     values = token_values(SUDOKU, tokens)
     assert values.shape == (9, 9) and values.dtype == np.uint8
     assert values.ravel()[:6].tolist() == [0, 0, 1, 9, 9, 9]
+
+
+def test_decode_rows_across_blocks_equals_row_by_row():
+    """More rows than one decode block: the same grids and flags as one row at a time."""
+    from arcdata.tokens import DECODE_BLOCK
+
+    rng = np.random.default_rng(0)
+    canvas = Canvas.of(ARC)
+    n = 2 * DECODE_BLOCK + 37
+    h, w = rng.integers(1, 31, n), rng.integers(1, 31, n)
+    r, c = rng.integers(0, 31 - h), rng.integers(0, 31 - w)
+    sizes = h * w
+    cells = rng.integers(0, 10, int(sizes.sum())).astype(np.uint8)
+    tokens = encode_batch(ARC, cells, np.cumsum(sizes) - sizes, h, w, r, c)
+    tokens[rng.integers(0, n, 40), rng.integers(0, 900, 40)] = rng.integers(0, 13, 40)
+    dec, ok = decode_rows(canvas, tokens)
+    for i in range(n):
+        one, one_ok = decode_rows(canvas, tokens[i : i + 1])
+        assert one_ok[0] == ok[i]
+        if ok[i]:
+            np.testing.assert_array_equal(dec.grid(i), one.grid(0))
+            assert (dec.rows[i], dec.cols[i]) == (one.rows[0], one.cols[0])
+    assert 0 < ok.sum() < n
