@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import hashlib
 import json
 import math
 from pathlib import Path
@@ -18,6 +17,7 @@ import jsonschema
 import yaml
 
 from arcdata.errors import ConfigError
+from arcdata.storage.hashing import bytes_sha256
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema_files" / "pipeline.schema.json"
 
@@ -254,4 +254,4 @@ def load_pipeline(path: str | Path, overrides: list[str] | None = None) -> dict:
 def config_hash(config: dict) -> str:
     """sha256 of the canonical JSON of a resolved config: the dataset's recipe fingerprint."""
     blob = json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(blob).hexdigest()
+    return bytes_sha256(blob)

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from arcdata.builder.manifest import read_manifest
 from arcdata.errors import DatasetError
-from arcdata.paths import safe_member
+from arcdata.storage.manifest import read_manifest
+from arcdata.storage.paths import safe_member
 
 
 @dataclass

@@ -12,8 +12,8 @@ from arcdata.render import ansi_grid, compose, grid_image, side_by_side, write_p
 
 
 def _from_dataset(root: Path, task_id: str, version: int):
-    from arcdata.builder.manifest import read_manifest
     from arcdata.dataset import task_examples
+    from arcdata.storage.manifest import read_manifest
 
     codec = read_manifest(root)["codec"]
     examples = task_examples(root, task_id, version)

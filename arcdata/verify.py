@@ -23,16 +23,16 @@ import click
 
 from arcdata import jsonio
 from arcdata.errors import DatasetError
-from arcdata.paths import safe_member
 from arcdata.rederive import Rules, check_counts, check_identifiers, check_rows
 from arcdata.sources.codec import codec_mismatches
+from arcdata.storage.hashing import file_digest
+from arcdata.storage.manifest import schema_problems
+from arcdata.storage.paths import safe_member
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 MANIFEST = "manifest.json"
-SCHEMA_PATH = Path(__file__).resolve().parent / "schema_files" / "manifest.schema.json"
-CHUNK = 1 << 22
 
 
 @dataclass
@@ -92,36 +92,6 @@ class Report:
             "problems": [{"file": p.file, "message": p.message} for p in self.problems],
             "warnings": [{"file": w.file, "message": w.message} for w in self.warnings],
         }
-
-
-def file_sha256(path: Path) -> tuple[str, int]:
-    """sha256 hex digest and size, read in 4 MiB chunks (hashlib releases the GIL on them)."""
-    import hashlib
-
-    h = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            h.update(chunk)
-            size += len(chunk)
-    return h.hexdigest(), size
-
-
-def _schema_problems(manifest: object) -> list[str]:
-    import jsonschema
-
-    schema = json.loads(SCHEMA_PATH.read_text())
-    errors = sorted(
-        jsonschema.Draft202012Validator(schema).iter_errors(manifest),
-        key=lambda e: [str(p) for p in e.absolute_path],
-    )
-    out = []
-    for e in errors[:20]:
-        key = ".".join(str(p) for p in e.absolute_path) or "(top level)"
-        out.append(f"schema: {key}: {e.message}")
-    if len(errors) > 20:
-        out.append(f"schema: ... and {len(errors) - 20} more")
-    return out
 
 
 def _consistency(manifest: dict, report: Report) -> None:
@@ -206,7 +176,7 @@ def _check_file(job: _Job, rules: Rules) -> tuple[list[str], int, pa.Table | Non
     problems = []
     if job.size is not None and actual != job.size:
         problems.append(f"{actual} bytes, manifest says {job.size} (truncated or replaced?)")
-    digest, read = file_sha256(job.path)
+    digest, read = file_digest(job.path)
     if digest != job.sha256:
         problems.append(f"sha256 mismatch: manifest {job.sha256[:16]}..., file {digest[:16]}...")
     if problems:
@@ -317,7 +287,7 @@ def verify_dataset(
     except (OSError, ValueError) as e:
         report.add(MANIFEST, f"unreadable: {e}")
         return report
-    for msg in _schema_problems(manifest):
+    for msg in schema_problems(manifest):
         report.add(MANIFEST, msg)
     if not report.ok:
         return report

@@ -1,20 +1,23 @@
 """Orchestrate a build: collect tasks, plan and write units on Dask, then publish atomically.
 
 Data flows one way: sources -> tasks (collect) -> (workers) plans -> id layout -> (workers)
-shards -> manifest. Everything is written under a hidden ``.<name>.partial`` folder beside the
-destination (staging) and renamed into place only when complete, so a crash never leaves half
-a dataset.
+shards -> manifest. Everything is written into the stage :mod:`arcdata.storage.publish` gives
+(a hidden ``.<name>.partial`` folder beside the destination) and published by it only when
+complete, so a crash never leaves half a dataset.
 
 Reliability rules this module keeps (tests/reliability checks each one):
 
 * Bad input is found before anything is written: sources are read and validated first.
-* An existing dataset is replaced only with ``overwrite``, and only by one rename; anything at
-  the destination that is not an arcdata dataset is never replaced.
-* ``resume`` reuses a unit only when its record and every file it names still match their
-  sha256, so a killed build continues to the same bytes an uninterrupted one writes.
+* An existing dataset is replaced only with ``overwrite``, in one atomic exchange; anything at
+  the destination that is not an arcdata dataset is never replaced (storage.publish).
+* ``resume`` reuses a unit only when the inputs (config hash, code version, every source file's
+  checksum) and the unit's task list are unchanged and every file it names still matches its
+  sha256 (builder.staging), so a killed build continues to the bytes a clean build of the
+  current inputs writes.
 * Unit tasks are submitted with their inputs in the graph and with retries, so a lost worker's
-  results are recomputed elsewhere; keys depend only on the config and the destination.
-* Only one build writes a given destination at a time (an advisory lock in the partial folder).
+  results are recomputed elsewhere; keys depend only on the inputs and the destination.
+* Only one writer touches a given destination at a time (the lock storage.publish holds from
+  the first check to the final rename).
 """
 
 from __future__ import annotations
@@ -33,19 +36,15 @@ import pyarrow.parquet as pq
 import arcdata
 from arcdata.builder.cluster import dask_client
 from arcdata.builder.collect import ReadResult, SourceReport, read_tasks
-from arcdata.builder.manifest import build_manifest, write_json
-from arcdata.builder.shards import file_sha256
+from arcdata.builder.manifest import build_manifest
 from arcdata.builder.staging import (
     HASH_NAME,
     accept_unit,
-    check_destination,
     finished_unit,
     identifiers_part,
-    is_dataset,
+    inputs_fingerprint,
     key_token,
-    locked_tmp,
     prepare_tmp,
-    recover_interrupted_swap,
     unit_record,
 )
 from arcdata.builder.units import (
@@ -61,6 +60,9 @@ from arcdata.errors import DatasetError
 from arcdata.ids import BLANK, BLANK_ID
 from arcdata.leakage import check_no_leak, leakage_report
 from arcdata.schema import IDENTIFIER_SCHEMA
+from arcdata.storage.hashing import file_sha256
+from arcdata.storage.manifest import write_json
+from arcdata.storage.publish import check_destination, destination, staged
 from arcdata.tokens import get_codec
 
 __all__ = ["ReadResult", "SourceReport", "build", "read_tasks"]
@@ -92,12 +94,11 @@ def build(
     in the train split (see :mod:`arcdata.leakage`); otherwise such pairs are only recorded.
     """
     started = time.time()
-    out = Path(out).resolve()
+    out = destination(out)
     check_destination(out, overwrite)  # cheap early refusal; checked again under the lock
     if on_error:
         config = {**config, "on_error": on_error}
     digest = config_hash(config)
-    tmp = out.parent / f".{out.name}.partial"
 
     # Read and validate everything before touching the disk: under on_error=fail a bad input
     # must leave no trace, not even an empty partial folder.
@@ -107,6 +108,7 @@ def build(
     read.leakage = leakage_report(read.tasks, config)
     if fail_on_leak:
         check_no_leak(read.leakage)
+    inputs = inputs_fingerprint(digest, arcdata.__version__, read)
     by_id = {t.id: t for t in read.tasks}
     units = pack_units(read.tasks, config["augment"]["versions"], config["shards"]["rows"])
     unit_tasks = [[by_id[i] for i in u.task_ids] for u in units]
@@ -116,12 +118,11 @@ def build(
     # scheduler must not leave a partial folder behind.
     with (
         dask_client(workers, scheduler, quiet=not progress) as client,
-        locked_tmp(tmp, out) as lock,
+        staged(out, overwrite=overwrite, fresh=False, keep_on_error=True) as stage,
     ):
-        recover_interrupted_swap(out)  # under the lock: no other build is mid-swap
-        check_destination(out, overwrite)
-        prepare_tmp(tmp, digest, resume)
-        key = key_token(digest, tmp)
+        tmp = stage.path
+        prepare_tmp(tmp, inputs, resume)
+        key = key_token(inputs, tmp)
         n_workers = len(client.scheduler_info().get("workers", {}))
         if config["ids"] in ("version", "pair"):
             # Dense ids need every task's version count first: a planning stage.
@@ -144,18 +145,19 @@ def build(
         if counts is None:
             counts = [c for st in stats for c in st["versions"]]
         timings["write"] = time.time() - started
-        manifest = _publish(tmp, out, config, digest, read, units, stats, counts, overwrite, lock)
-    build_info = {
-        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-        "seconds": round(time.time() - started, 3),
-        "stages": {k: round(v, 3) for k, v in timings.items()},
-        "workers": n_workers,
-        "scheduler": scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or "local",
-        "host": socket.gethostname(),
-        "python": platform.python_version(),
-        "resumed_units": resumed,
-    }
-    write_json(out / "build.json", build_info)
+        manifest = _finish(tmp, config, digest, read, units, stats, counts)
+        build_info = {
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+            "seconds": round(time.time() - started, 3),
+            "stages": {k: round(v, 3) for k, v in timings.items()},
+            "workers": n_workers,
+            "scheduler": scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or "local",
+            "host": socket.gethostname(),
+            "python": platform.python_version(),
+            "resumed_units": resumed,
+        }
+        write_json(tmp / "build.json", build_info)
+        stage.publish()
     return manifest
 
 
@@ -168,6 +170,7 @@ def _run_units(client, units, unit_tasks, plan_futs, bases, config, tmp, key, pr
         offsets.append(bases[pos : pos + len(ts)])
         pos += len(ts)
     results: dict[int, dict] = {}
+    by_index = {u.index: u for u in units}
     futs = []
     for unit, ts, pf, b in zip(units, unit_tasks, plan_futs, offsets, strict=True):
         done = finished_unit(tmp, unit)
@@ -201,7 +204,7 @@ def _run_units(client, units, unit_tasks, plan_futs, bases, config, tmp, key, pr
                 "memory: lower shards.rows or give workers more memory. Finished units are "
                 "kept: rerun with --resume"
             ) from None
-        stats = accept_unit(tmp, result)
+        stats = accept_unit(tmp, result, by_index[result["unit"]])
         results[stats["unit"]] = stats
         write_json(unit_record(tmp, stats["unit"]), stats)
         bar.update(1)
@@ -230,8 +233,8 @@ def _write_identifiers(tmp: Path, units: list[Unit]) -> int:
     return rows
 
 
-def _publish(tmp, out, config, digest, read, units, stats, counts, overwrite, lock) -> dict:
-    """Name shards part-NNNNN per split, gather identifiers, write the manifest, swap in."""
+def _finish(tmp, config, digest, read, units, stats, counts) -> dict:
+    """Name shards part-NNNNN per split, gather identifiers, write the manifest (in the stage)."""
     shards: dict[str, list[dict]] = {}
     for unit_stats in stats:
         for split, s in sorted(unit_stats["splits"].items()):
@@ -267,20 +270,4 @@ def _publish(tmp, out, config, digest, read, units, stats, counts, overwrite, lo
         units=len(units),
     )
     write_json(tmp / "manifest.json", manifest)
-
-    old = out.parent / f".{out.name}.old"
-    if out.exists():
-        if is_dataset(out) and not overwrite:
-            raise DatasetError(f"{out} appeared during the build; not replacing it")
-        if not is_dataset(out) and any(out.iterdir()):
-            raise DatasetError(
-                f"{out} appeared during the build and is not a dataset; not replacing it"
-            )
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(out, old)
-    lock.unlink()
-    os.replace(tmp, out)
-    if old.exists():
-        shutil.rmtree(old)
     return manifest

@@ -1,18 +1,15 @@
-"""The manifest: the one file that says what a dataset is, how it was made and how to check it.
+"""What a build's manifest says: what the dataset is, how it was made and how to check it.
 
 It is deterministic (no clock, no host name: those go to build.json), so two builds of the same
-config give byte-identical manifests whatever the worker count.
+config give byte-identical manifests whatever the worker count. Reading, writing and the
+schema live in :mod:`arcdata.storage.manifest`.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
+from arcdata.storage.manifest import FORMAT, read_manifest, write_json
 
-from arcdata import jsonio
-
-FORMAT = "arcdata/1"
+__all__ = ["FORMAT", "build_manifest", "read_manifest", "write_json"]
 
 
 def build_manifest(
@@ -73,23 +70,3 @@ def build_manifest(
         "units": units,
         **({"leakage": read.leakage} if read.leakage is not None else {}),
     }
-
-
-def write_json(path: Path, data: dict) -> None:
-    """Atomic JSON write: stable key order, temp file, rename."""
-    tmp = Path(str(path) + ".tmp")
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    tmp.write_text(jsonio.dumps(data, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, path)
-
-
-def read_manifest(root: str | Path) -> dict:
-    from arcdata.errors import DatasetError
-
-    path = Path(root) / "manifest.json"
-    if not path.exists():
-        raise DatasetError(f"{root}: no manifest.json (not an arcdata dataset, or unfinished)")
-    try:
-        return json.loads(path.read_text())
-    except (ValueError, UnicodeDecodeError) as e:
-        raise DatasetError(f"{path}: unreadable manifest: {e}") from None

@@ -6,7 +6,6 @@ objects); dictionary encoding is on only for the low-cardinality string columns.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pyarrow.parquet as pq
 from arcdata.augment.transform import Transform, map_strings
 from arcdata.records import Task
 from arcdata.schema import ROW_SCHEMA, STRING_COLUMNS
+from arcdata.storage.hashing import file_sha256
 
 
 def binary_column(values: np.ndarray, sizes: np.ndarray) -> pa.Array:
@@ -107,11 +107,3 @@ def write_parquet(table: pa.Table, path: Path, shards_cfg: dict) -> dict:
     )
     os.replace(tmp, path)
     return {"rows": table.num_rows, "bytes": path.stat().st_size, "sha256": file_sha256(path)}
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()

@@ -22,8 +22,8 @@ import polars as pl
 import torch
 
 from arcdata import jsonio
-from arcdata.builder.manifest import read_manifest
 from arcdata.dataset import shard_paths
+from arcdata.storage.manifest import read_manifest
 from arcdata.tokens import IGNORE_LABEL, crop, get_codec, token_values
 
 from .act import HRM

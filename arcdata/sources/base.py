@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,6 +11,8 @@ import numpy as np
 
 from arcdata.errors import ConfigError, InputError
 from arcdata.records import Task
+from arcdata.storage.hashing import bytes_sha256 as sha256_bytes  # noqa: F401 (for the readers)
+from arcdata.storage.hashing import file_sha256 as sha256_file  # noqa: F401 (for the readers)
 
 
 @dataclass
@@ -106,18 +107,6 @@ def read_source(spec: dict, rejects: Rejects) -> SourceResult:
         result.rejected += 1
     result.tasks = kept
     return result
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def require_path(spec: dict, key: str = "path") -> Path:

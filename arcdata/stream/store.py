@@ -17,7 +17,6 @@ cache lives and how it is checked, published and repaired is :mod:`arcdata.strea
 
 from __future__ import annotations
 
-import hashlib
 import os
 import warnings
 from dataclasses import dataclass
@@ -28,10 +27,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from arcdata.builder.manifest import read_manifest
-from arcdata.builder.shards import file_sha256
 from arcdata.errors import DatasetError
-from arcdata.paths import safe_member
+from arcdata.storage.hashing import bytes_sha256, file_sha256
+from arcdata.storage.manifest import read_manifest
+from arcdata.storage.paths import safe_member
 from arcdata.stream import cache as stream_cache
 from arcdata.tokens import MARGIN, Codec, get_codec
 
@@ -80,7 +79,7 @@ class Dataset:
         for key in ("codec", "seq_len", "vocab_size", "splits", "embedding_ids"):
             if key not in manifest:
                 raise DatasetError(f"{root / 'manifest.json'}: missing key {key!r}")
-        digest = hashlib.sha256((root / "manifest.json").read_bytes()).hexdigest()
+        digest = bytes_sha256((root / "manifest.json").read_bytes())
         return cls(root, manifest, digest)
 
     @property

@@ -1,5 +1,6 @@
-"""The build's staging in isolation (no Dask): destination rules, the partial folder's lock
-and cleanup, checksum-verified resume records."""
+"""The build's staging in isolation (no Dask): the partial folder's cleanup, the inputs
+fingerprint, checksum-verified resume records. (Destination rules and the lock are
+storage.publish's: tests/storage/test_publish.py.)"""
 
 from __future__ import annotations
 
@@ -9,68 +10,13 @@ from pathlib import Path
 import pytest
 
 from arcdata.builder import staging
-from arcdata.builder.manifest import write_json
-from arcdata.builder.shards import file_sha256
+from arcdata.builder.collect import ReadResult, SourceReport
 from arcdata.builder.units import Unit
 from arcdata.errors import DatasetError
-
-# ------------------------------------------------------------------------- destination
-
-
-def make_dataset(path: Path, marker: str = "v1") -> Path:
-    (path / "train").mkdir(parents=True)
-    (path / "manifest.json").write_text(json.dumps({"marker": marker}))
-    (path / "train" / "part-00000.parquet").write_bytes(marker.encode())
-    return path
-
-
-def test_destination_rules(tmp_path):
-    staging.check_destination(tmp_path / "new", overwrite=False)
-    (tmp_path / "empty").mkdir()
-    staging.check_destination(tmp_path / "empty", overwrite=False)
-    ds = make_dataset(tmp_path / "ds")
-    with pytest.raises(DatasetError, match="pass --overwrite"):
-        staging.check_destination(ds, overwrite=False)
-    staging.check_destination(ds, overwrite=True)
-    (tmp_path / "other").mkdir()
-    (tmp_path / "other" / "notes.txt").write_text("x")
-    with pytest.raises(DatasetError, match="not an arcdata dataset"):
-        staging.check_destination(tmp_path / "other", overwrite=True)
-    (tmp_path / "file").write_text("x")
-    with pytest.raises(DatasetError, match="not a folder"):
-        staging.check_destination(tmp_path / "file", overwrite=True)
-    (tmp_path / "link").symlink_to(ds)
-    with pytest.raises(DatasetError, match="not a folder"):
-        staging.check_destination(tmp_path / "link", overwrite=True)
-
-
-def test_an_interrupted_swap_is_undone(tmp_path):
-    out = tmp_path / "data"
-    make_dataset(tmp_path / ".data.old", "previous")
-    staging.recover_interrupted_swap(out)  # killed between the two renames: put it back
-    assert json.loads((out / "manifest.json").read_text()) == {"marker": "previous"}
-    assert not (tmp_path / ".data.old").exists()
-
-    make_dataset(tmp_path / ".data.old", "stale")  # killed after both renames: drop it
-    staging.recover_interrupted_swap(out)
-    assert json.loads((out / "manifest.json").read_text()) == {"marker": "previous"}
-    assert not (tmp_path / ".data.old").exists()
-
+from arcdata.storage.hashing import file_sha256
+from arcdata.storage.manifest import write_json
 
 # ------------------------------------------------------------------------- partial folder
-
-
-def test_only_one_build_holds_a_destination(tmp_path):
-    tmp = tmp_path / ".data.partial"
-    with staging.locked_tmp(tmp, tmp_path / "data") as lock:
-        assert lock.exists()
-        with (
-            pytest.raises(DatasetError, match="another build is writing"),
-            staging.locked_tmp(tmp, tmp_path / "data"),
-        ):
-            pass
-    with staging.locked_tmp(tmp, tmp_path / "data"):  # released on exit
-        pass
 
 
 def fill_partial(tmp: Path, digest: str) -> None:
@@ -92,7 +38,7 @@ def test_prepare_keeps_units_only_when_resuming_the_same_config(tmp_path, resume
     fill_partial(tmp, "abc")
     staging.prepare_tmp(tmp, digest, resume)
     names = sorted(p.name for p in tmp.iterdir())
-    assert names == (["config_hash", "units"] if kept else ["config_hash"])
+    assert names == (sorted([staging.HASH_NAME, "units"]) if kept else [staging.HASH_NAME])
     assert (tmp / staging.HASH_NAME).read_text().strip() == digest
 
 
@@ -100,7 +46,7 @@ def test_prepare_keeps_units_only_when_resuming_the_same_config(tmp_path, resume
 
 
 def finished_unit(tmp: Path, index: int = 3, ident: bool = True) -> tuple[Unit, dict]:
-    unit = Unit(index, ("a",), 10)
+    unit = Unit(index, ("a", "b"), 10)
     shard = tmp / "units" / "train" / f"unit-{index:05d}.parquet"
     shard.parent.mkdir(parents=True, exist_ok=True)
     shard.write_bytes(b"shard bytes")
@@ -122,7 +68,7 @@ def finished_unit(tmp: Path, index: int = 3, ident: bool = True) -> tuple[Unit, 
         part = staging.identifiers_part(tmp, index)
         part.parent.mkdir(parents=True, exist_ok=True)
         part.write_bytes(b"ids")
-    stats = staging.accept_unit(tmp, stats)
+    stats = staging.accept_unit(tmp, stats, unit)
     write_json(staging.unit_record(tmp, index), stats)
     return unit, stats
 
@@ -142,7 +88,17 @@ def flip(path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "damage", ["shard", "shard_gone", "ids", "ids_gone", "ids_extra", "record", "record_other_unit"]
+    "damage",
+    [
+        "shard",
+        "shard_gone",
+        "ids",
+        "ids_gone",
+        "ids_extra",
+        "record",
+        "record_other_unit",
+        "other_tasks",
+    ],
 )
 def test_a_damaged_unit_is_rebuilt(tmp_path, damage):
     unit, stats = finished_unit(tmp_path, ident=damage != "ids_extra")
@@ -162,8 +118,10 @@ def test_a_damaged_unit_is_rebuilt(tmp_path, damage):
         ids.write_bytes(b"?")
     elif damage == "record":
         record.write_text('{"unit": 3, "spl')
-    else:
+    elif damage == "record_other_unit":
         record.write_text(json.dumps({**stats, "unit": 9}))
+    else:  # the inputs now pack other tasks into this unit: its files are of the old ones
+        unit = Unit(unit.index, ("a", "c"), 10)
     assert staging.finished_unit(tmp_path, unit) is None
 
 
@@ -175,7 +133,7 @@ def test_unshared_output_folder_is_a_clear_error(tmp_path):
         },
     }
     with pytest.raises(DatasetError, match="shared by the driver and every worker"):
-        staging.accept_unit(tmp_path, stats)
+        staging.accept_unit(tmp_path, stats, Unit(0, ("a",), 1))
 
 
 def test_task_keys_depend_on_config_and_destination(tmp_path):
@@ -183,3 +141,29 @@ def test_task_keys_depend_on_config_and_destination(tmp_path):
     assert a == staging.key_token("d1", tmp_path / ".a.partial")
     assert a != staging.key_token("d1", tmp_path / ".b.partial")
     assert a != staging.key_token("d2", tmp_path / ".a.partial")
+
+
+# ------------------------------------------------------------------------- inputs fingerprint
+
+
+def read_result(files: list[dict]) -> ReadResult:
+    return ReadResult([], [SourceReport("s", "arc_dir", files, 1, 1, 0)])
+
+
+def test_the_inputs_fingerprint_sees_every_source_file():
+    files = [
+        {"path": "/raw/a.json", "sha256": "1" * 64},
+        {"path": "/raw/b.json", "sha256": "2" * 64},
+    ]
+    base = staging.inputs_fingerprint("cfg", "1.0", read_result(files))
+    assert base == staging.inputs_fingerprint("cfg", "1.0", read_result([dict(f) for f in files]))
+    edited = [files[0], {**files[1], "sha256": "3" * 64}]
+    added = [*files, {"path": "/raw/c.json", "sha256": "4" * 64}]
+    others = [
+        staging.inputs_fingerprint("cfg", "1.0", read_result(edited)),
+        staging.inputs_fingerprint("cfg", "1.0", read_result(added)),
+        staging.inputs_fingerprint("cfg", "1.0", read_result(files[:1])),
+        staging.inputs_fingerprint("cfg2", "1.0", read_result(files)),
+        staging.inputs_fingerprint("cfg", "1.1", read_result(files)),
+    ]
+    assert base not in others and len(set(others)) == len(others)

@@ -14,10 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from arcdata.builder.manifest import write_json
-from arcdata.builder.shards import file_sha256
 from arcdata.cli import main
 from arcdata.errors import DatasetError
+from arcdata.storage.hashing import file_sha256
+from arcdata.storage.manifest import write_json
 from arcdata.verify import safe_member, verify_dataset
 
 

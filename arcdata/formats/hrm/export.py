@@ -10,7 +10,6 @@ do not depend on the chunk or shard sizes.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,11 +24,13 @@ from arcdata.formats.hrm.layout import (
     BLANK,
     NpyStructure,
     array_file,
+    layout_problem,
     metadata,
     npy_structure,
 )
 from arcdata.formats.hrm.npy import RowWriter, write_npy
-from arcdata.paths import safe_member
+from arcdata.storage.paths import safe_member, safe_name
+from arcdata.storage.publish import staged
 from arcdata.stream.store import Dataset, SplitArrays, read_split
 from arcdata.tokens import Canvas
 
@@ -163,23 +164,22 @@ def export_hrm(
 ) -> dict:
     """Write a built dataset in the reference's npy layout; returns per-split counts.
 
-    Written under ``.<name>.partial`` beside ``out`` and renamed into place when complete.
+    Published through :func:`arcdata.storage.publish.staged` (hidden sibling, lock, swap);
+    ``overwrite`` replaces only a folder holding nothing but this layout.
     """
     dataset = Dataset.open(dataset_dir)
+    with staged(
+        out, overwrite=overwrite, recognise=layout_problem, what="an npy dataset", empty_ok=False
+    ) as stage:
+        return _export_into(stage.path, dataset, chunk_rows)
+
+
+def _export_into(tmp: Path, dataset: Dataset, chunk_rows: int) -> dict:
     canvas = Canvas.of(dataset.codec)
-    out = Path(out)
-    if out.exists() and not overwrite:
-        raise DatasetError(f"{out} already exists; pass --overwrite to replace it")
-    tmp = out.parent / f".{out.name}.partial"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
     names = identifier_names(dataset)
     (tmp / "identifiers.json").write_text(jsonio.dumps(names))
     summary = {}
     for split in sorted(dataset.manifest["splits"]):
-        summary[split] = _export_split(dataset, split, tmp / split, canvas, len(names), chunk_rows)
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(tmp, out)
+        folder = tmp / safe_name(dataset.root, split, "split name")
+        summary[split] = _export_split(dataset, split, folder, canvas, len(names), chunk_rows)
     return summary

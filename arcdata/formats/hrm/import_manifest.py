@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from concurrent.futures import Executor, Future
 from pathlib import Path
@@ -10,9 +9,9 @@ from pathlib import Path
 import numpy as np
 
 import arcdata
-from arcdata.builder.manifest import FORMAT
-from arcdata.builder.shards import file_sha256
 from arcdata.formats.hrm.layout import IdentifierInfo
+from arcdata.storage.hashing import bytes_sha256, file_sha256
+from arcdata.storage.manifest import FORMAT
 from arcdata.tokens import Codec
 
 
@@ -70,11 +69,11 @@ def import_manifest(
     ident_sha: str,
 ) -> dict:
     shard_hashes = {s: [e["sha256"] for e in v["shards"]] for s, v in sorted(splits.items())}
-    digest = hashlib.sha256(
+    digest = bytes_sha256(
         json.dumps(
             {"import": "hrm", "shards": shard_hashes, "identifiers": ident_sha}, sort_keys=True
         ).encode()
-    ).hexdigest()
+    )
     versions = stats.versions_per_task()
     n_tasks = len(versions)
     most = int(versions.max()) if n_tasks else 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +20,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from arcdata.builder.manifest import write_json
-from arcdata.builder.shards import binary_column, file_sha256, repeat_strings, write_parquet
 from arcdata.errors import DatasetError
 from arcdata.formats.hrm.import_manifest import ImportStats, import_manifest
 from arcdata.formats.hrm.layout import (
@@ -33,6 +30,10 @@ from arcdata.formats.hrm.layout import (
 )
 from arcdata.formats.hrm.npy import NpyFile
 from arcdata.schema import IDENTIFIER_SCHEMA, ROW_SCHEMA
+from arcdata.storage.hashing import file_sha256
+from arcdata.storage.manifest import write_json
+from arcdata.storage.parquet import binary_column, repeat_strings, write_parquet
+from arcdata.storage.publish import staged
 from arcdata.tokens import Canvas, Codec, Decoded, decode_rows
 
 SHARD_ROWS = 131072
@@ -327,14 +328,16 @@ def import_hrm(
     """
     src, out = Path(src), Path(out)
     root, splits = _locate(src)
-    if out.exists() and not overwrite:
-        raise DatasetError(f"{out} already exists; pass --overwrite to replace it")
     names = _read_names(root / "identifiers.json")
     info = IdentifierInfo.parse(names)
-    tmp = out.parent / f".{out.name}.partial"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
+    name = name or re.sub(r"[^A-Za-z0-9._-]", "_", out.name)
+    with staged(out, overwrite=overwrite, empty_ok=False) as stage:
+        return _import_into(
+            stage.path, src, root, splits, names, info, name, shard_rows, chunk_rows
+        )
+
+
+def _import_into(tmp, src, root, splits, names, info, name, shard_rows, chunk_rows) -> dict:
     codec: Codec | None = None
     split_entries: dict[str, dict] = {}
     with ThreadPoolExecutor(max_workers=1) as hasher:
@@ -350,12 +353,8 @@ def import_hrm(
     assert codec is not None
     ident_path = tmp / "identifiers.parquet"
     pq.write_table(_identifier_table(names, info), ident_path, compression="zstd")
-    name = name or re.sub(r"[^A-Za-z0-9._-]", "_", out.name)
     manifest = import_manifest(
         src, name, codec, split_entries, info, stats, files, file_sha256(ident_path)
     )
     write_json(tmp / "manifest.json", manifest)
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(tmp, out)
     return manifest

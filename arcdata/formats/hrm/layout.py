@@ -7,7 +7,9 @@ arcdata's rows map to puzzles and groups, the metadata the reference writes, whi
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -26,6 +28,31 @@ IDENTITY_MAP = "0123456789"
 def array_file(name: str, set_name: str = SET_NAME) -> str:
     """``<set>__<array>.npy``, the name the reference gives each array of a set."""
     return f"{set_name}__{name}.npy"
+
+
+def layout_problem(root: Path) -> str | None:
+    """None when ``root`` holds only this layout (what export writes), else what is foreign:
+    ``export --overwrite`` replaces an npy dataset and nothing else."""
+    try:
+        names = json.loads((root / "identifiers.json").read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return "no readable identifiers.json"
+    if not isinstance(names, list) or not names or names[0] != BLANK:
+        return f"identifiers.json is not a list of names starting with {BLANK!r}"
+    for entry in sorted(root.iterdir()):
+        if entry.name == "identifiers.json" and entry.is_file() and not entry.is_symlink():
+            continue
+        if entry.is_symlink() or not entry.is_dir():
+            return f"{entry.name} is not part of the npy layout"
+        try:
+            sets = json.loads((entry / "dataset.json").read_text())["sets"]
+            allowed = {"dataset.json"} | {array_file(a, s) for s in sets for a in ARRAYS}
+        except (OSError, ValueError, UnicodeDecodeError, KeyError, TypeError):
+            return f"{entry.name}/dataset.json is missing or not the layout's metadata"
+        for f in sorted(entry.iterdir()):
+            if f.is_symlink() or not f.is_file() or f.name not in allowed:
+                return f"{entry.name}/{f.name} is not part of the npy layout"
+    return None
 
 
 @dataclass
