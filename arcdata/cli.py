@@ -142,9 +142,15 @@ def main() -> None:
     help="Use an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 "
     "(or set DASK_SCHEDULER_ADDRESS). The output path must be shared.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace an existing dataset at --out.")
 @click.option(
-    "--resume", is_flag=True, help="Reuse shards an interrupted build of the same config finished."
+    "--overwrite",
+    is_flag=True,
+    help="Replace a dataset arcdata built at --out (anything else is refused).",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Reuse shards an interrupted build of the same config and inputs finished.",
 )
 @click.option(
     "--on-error",

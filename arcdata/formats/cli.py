@@ -25,7 +25,9 @@ def format_option(help: str):
     "<split>/dataset.json, all__*.npy)."
 )
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
-@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option(
+    "--overwrite", is_flag=True, help="Replace OUT if it holds only an npy dataset (else refused)."
+)
 def export_cmd(dataset: Path, fmt: str, out: Path, overwrite: bool) -> None:
     """Export a built DATASET to another layout (the reference HRM trainer reads --format hrm).
 
@@ -53,7 +55,9 @@ def export_cmd(dataset: Path, fmt: str, out: Path, overwrite: bool) -> None:
     help="Folder for the arcdata dataset (Parquet shards + manifest).",
 )
 @click.option("--name", default=None, help="Dataset name for the manifest (default: OUT's name).")
-@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option(
+    "--overwrite", is_flag=True, help="Replace OUT if it is an arcdata dataset (else refused)."
+)
 def import_cmd(source: Path, fmt: str, out: Path, name: str | None, overwrite: bool) -> None:
     """Import SOURCE (a dataset in another layout) as an arcdata dataset.
 
