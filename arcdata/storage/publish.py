@@ -256,7 +256,10 @@ def recover(out: Path, *, locked: bool = False) -> None:
         return
     fd = None
     if not locked:
-        fd = _try_lock(out)
+        try:
+            fd = _try_lock(out)
+        except OSError:  # a reader without write access to the parent: leave it be
+            return
         if fd is None:
             return
     try:
