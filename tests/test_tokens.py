@@ -285,6 +285,11 @@ def test_grids_off_the_canvas_are_refused(shape, offset):
         encode(ARC, np.zeros(shape, np.uint8), offset)
 
 
+def test_a_pad_byte_that_reads_as_a_value_is_refused():
+    with pytest.raises(ValueError, match="collides"):
+        Canvas.of(ARC, pad=5)
+
+
 def test_canvas_tables_are_built_once_per_codec():
     assert Canvas.of(ARC) is Canvas.of(get_codec("arc"))
 

@@ -179,6 +179,7 @@ class PuzzleStream(IterableDataset):
         self._scratch: np.ndarray | None = None
         self._views: dict[str, np.ndarray] | None = None
         self._pool: transport.SlotPool | None = None
+        self._pool_pid = 0
         self._arrays = open_split(self.dataset, split, **self._open)  # before workers fork
 
     # ------------------------------------------------------------------ description
@@ -360,7 +361,8 @@ class PuzzleStream(IterableDataset):
         real = rows >= 0
         count = int(real.sum())
         idx = rows if count == n else np.where(real, rows, 0)
-        slot = self._slot(n) if shared else None
+        # Pre-faulted, reused slots in-process too: fresh arrays cost a page fault per 4 kB.
+        slot = self._slot(n)
         if slot is not None:
             inputs = slot.view(0, (n, length), self.token_dtype)
             labels = slot.view(
@@ -372,7 +374,8 @@ class PuzzleStream(IterableDataset):
         self.encode_tokens(idx, real, inputs, labels)
         small = self._small(rows, real, count)
         if slot is not None:
-            return transport.publish(slot, {"inputs": inputs, "labels": labels}, small)
+            arrays = {"inputs": inputs, "labels": labels}
+            return transport.publish(slot, arrays, small, local=not shared)
         out = {"inputs": torch.from_numpy(inputs), "labels": torch.from_numpy(labels)}
         out.update({k: torch.from_numpy(v) for k, v in small.items()})
         return out
@@ -381,8 +384,11 @@ class PuzzleStream(IterableDataset):
         if self.worker_slots <= 0:
             return None
         nbytes = 2 * n * self.seq_len * self.token_dtype.itemsize
-        if self._pool is None or self._pool.size != transport.HEADER + nbytes:
+        pool = self._pool
+        # A forked DataLoader worker inherits the parent's pool: same pages, so never reuse it.
+        if pool is None or pool.size != transport.HEADER + nbytes or self._pool_pid != os.getpid():
             self._pool = transport.SlotPool(nbytes, self.worker_slots)
+            self._pool_pid = os.getpid()
         return self._pool.acquire()
 
     def encode_tokens(

@@ -123,11 +123,12 @@ def _by_value(value):
     return value
 
 
-def publish(slot: Slot, arrays: dict[str, np.ndarray], small: dict) -> SharedBatch:
+def publish(slot: Slot, arrays: dict[str, np.ndarray], small: dict, *, local: bool = False) -> dict:
     """Wrap arrays that were written into ``slot`` (views from :meth:`Slot.view`) as a batch.
 
     The slot becomes busy; if the batch dies in the worker without being pickled (consumed
-    there), the slot is freed again.
+    there), the slot is freed again. ``local``: the batch is for this process (in-process
+    iteration reuses pre-faulted slots too), so a plain dict that never travels as a slot.
     """
     slot.flag[0] = 1
     slot.handed_over = False
@@ -148,6 +149,8 @@ def publish(slot: Slot, arrays: dict[str, np.ndarray], small: dict) -> SharedBat
     data.update(
         {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in small.items()}
     )
+    if local:
+        return data
     return SharedBatch(data, slot, tuple(layout), own)
 
 

@@ -344,6 +344,21 @@ def test_workers_reuse_a_few_shared_slots(open_stream):
     assert n == len(expected) > 10 and 1 <= len(new) <= 3
 
 
+def test_in_process_batches_held_by_the_consumer_are_never_overwritten(open_stream):
+    stream = open_stream(batch_size=8, mode="examples", worker_slots=2)
+    expected = batches_of(stream)  # copies
+    held = list(stream)  # no copies: the first two use the reused slots, the rest fresh arrays
+    assert len(held) > 4
+    assert_same_batches(expected, held)
+    from arcdata.stream import transport
+
+    if transport.AVAILABLE:
+        assert len(stream._pool.slots) == 2
+    del held
+    again = [next(iter(stream)) for _ in range(3)]  # slots freed once the tensors died
+    assert_same_batches(expected[:1] * 3, again)
+
+
 def test_auto_collation_in_workers_frees_slots(open_stream):
     stream = open_stream(batch_size=4, mode="examples", worker_slots=2)
     expected = batches_of(stream)
