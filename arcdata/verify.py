@@ -302,19 +302,11 @@ def verify_dataset(
     if rules is None:
         return report
 
-    from tqdm import tqdm
+    from arcdata.progress import progress as reporter
 
     total = sum(j.size or 0 for j in work)
-    bar = tqdm(
-        total=total,
-        unit="B",
-        unit_scale=True,
-        unit_divisor=1024,
-        desc="verifying",
-        file=sys.stderr,
-        disable=None if progress else True,
-        delay=1.0,
-        leave=False,
+    bar = reporter(
+        total, "verifying", "B", enabled=progress, unit_scale=True, unit_divisor=1024, delay=1.0
     )
     results: dict[int, list[str]] = {}
     keys: dict[int, pa.Table | None] = {}

@@ -69,11 +69,9 @@ __all__ = ["ReadResult", "SourceReport", "build", "read_tasks"]
 
 
 def _progress(total: int, desc: str, enabled: bool):
-    from tqdm import tqdm
+    from arcdata.progress import progress
 
-    return tqdm(
-        total=total, desc=desc, unit="unit", disable=not enabled, file=sys.stderr, leave=False
-    )
+    return progress(total, desc, "unit", enabled=enabled)
 
 
 def build(

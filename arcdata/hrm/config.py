@@ -47,7 +47,8 @@ class TrainConfig:
     device: str = "auto"  # "auto", "cuda", "cuda:1", "mps", "cpu"
     compile: bool = False
     num_workers: int = 0
-    progress: bool = True
+    progress: bool = True  # a bar on a terminal, plain lines in a log file
+    tensorboard: bool = True  # RUN_DIR/tensorboard event files, when tensorboard is installed
 
     def __post_init__(self) -> None:
         if self.lr_schedule not in ("constant", "cosine"):

@@ -9,6 +9,7 @@ Run directory::
 
     RUN_DIR/config.yaml                      the resolved config (dataset sizes filled in)
     RUN_DIR/metrics.jsonl                    one JSON object per log / evaluation
+    RUN_DIR/tensorboard/                     the same numbers as TensorBoard scalars (optional)
     RUN_DIR/checkpoints/latest               name of the newest complete checkpoint
     RUN_DIR/checkpoints/step_NNNNNNNN/state.pt     model, optimisers, step, config
     RUN_DIR/checkpoints/step_NNNNNNNN/rankR.pt     carry, exploration RNG, stream position
@@ -29,10 +30,9 @@ from typing import Any
 import torch
 import torch.distributed as dist
 import yaml
-from tqdm.auto import tqdm
 
-from .. import jsonio
 from ..errors import ConfigError
+from ..progress import progress
 from .act import HRM, Carry
 from .checkpoint import load_model_state, load_run_checkpoint, save_run_checkpoint
 from .config import TrainConfig, from_dict, to_dict
@@ -47,6 +47,7 @@ from .distributed import (
     teardown,
 )
 from .evaluate import evaluate
+from .logs import MetricsLog
 from .loss import act_loss
 from .optim import AdamAtan2, SparseSignSGD
 
@@ -205,12 +206,13 @@ def _train(
         else contextlib.nullcontext()
     )
     cursor = BatchCursor(stream, cfg.num_workers, position)
-    metrics_file = run_dir / "metrics.jsonl"
-
-    def log(record: dict[str, Any]) -> None:
-        if info.is_main:
-            with metrics_file.open("a") as f:
-                f.write(jsonio.dumps(record) + "\n")
+    metrics_log = MetricsLog(
+        run_dir,
+        enabled=info.is_main,
+        tensorboard=cfg.tensorboard,
+        resumed_at=step if saved is not None else None,
+    )
+    log = metrics_log.log
 
     def run_eval() -> dict[str, float]:
         eval_stream.set_epoch(0)
@@ -239,10 +241,9 @@ def _train(
         barrier = dist.barrier if info.active else None
         save_run_checkpoint(run_dir, step, shared, own, info.rank, barrier, cfg.keep_checkpoints)
 
-    bar = tqdm(
-        total=cfg.max_steps, initial=step, unit="step", dynamic_ncols=True,
-        disable=not (info.is_main and cfg.progress),
-    )  # fmt: skip
+    bar = progress(
+        cfg.max_steps, "training", "step", initial=step, enabled=info.is_main and cfg.progress
+    )
     sums: dict[str, torch.Tensor] = {}
     window_start, window_steps = time.perf_counter(), 0
     last_train: dict[str, float] = {}
@@ -290,6 +291,7 @@ def _train(
             save()
         window_start += time.perf_counter() - paused
     bar.close()
+    metrics_log.close()
     return {
         "step": step,
         "train": last_train,

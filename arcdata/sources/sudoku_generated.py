@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from tqdm import tqdm
-
 from arcdata.errors import ConfigError
+from arcdata.progress import progress
 from arcdata.sources.base import Rejects, SourceResult, register
 from arcdata.sources.puzzle_common import generated_file, one_pair_task, spec_int, sudoku_size
 from arcdata.sudoku.generate import DEFAULT_MIN_RATING, GenerationExhausted, distinct_puzzles
@@ -31,12 +30,11 @@ def read_sudoku_generated(spec: dict, rejects: Rejects) -> SourceResult:
     where = f"sources.{spec['name']}" if spec.get("name") else "sources"
     _refuse_impossible(where, n, count + test_count, min_rating)
     try:
-        with tqdm(
-            total=count + test_count,
-            desc=f"{where}: generating {n}x{n} Sudoku",
-            unit="puzzle",
-            disable=not _on_terminal(),
-            leave=False,
+        with progress(
+            count + test_count,
+            f"{where}: generating {n}x{n} Sudoku",
+            "puzzle",
+            terminal=_on_terminal(),
         ) as bar:
             made = generate_sudoku(
                 count + test_count,
@@ -102,6 +100,6 @@ def _on_terminal() -> bool:
     return sys.stderr.isatty()
 
 
-def _advance(bar: tqdm, found: int, attempts: int) -> None:
+def _advance(bar, found: int, attempts: int) -> None:
     bar.update(found - bar.n)
     bar.set_postfix_str(f"{attempts:,} attempts", refresh=False)
