@@ -48,6 +48,8 @@ def test_intact_dataset_is_ok(dataset):
     n = sum(len(s["shards"]) for s in m["splits"].values())
     assert f"{n} shards" in result.output and f"{m['totals']['examples']:,} rows" in result.output
     assert result.output.count("  ok    ") == n + 2  # shards, manifest, identifiers
+    assert "warn" not in result.output  # a fresh build holds no file verify does not know
+    assert run_verify(dataset, "--strict").exit_code == 0
 
 
 def flip_byte(path: Path) -> None:
