@@ -226,3 +226,20 @@ def test_ctrl_c_during_a_build_is_one_line_and_resume_finishes(tiny, tmp_path):
     done = subprocess.run([*cmd, "--resume"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert_same_dataset(tiny.reference, out)
+
+
+def test_every_json_writer_uses_the_strict_helper():
+    """``json.dump(s)`` outside arcdata/jsonio.py is only for hashing (followed by .encode()),
+    so no writer can bring bare NaN back."""
+    package = Path(__file__).resolve().parents[2] / "arcdata"
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "jsonio.py":
+            continue
+        lines = path.read_text().splitlines()
+        for i, line in enumerate(lines):
+            if "json.dump(" in line or (
+                "json.dumps(" in line and ".encode()" not in " ".join(lines[i : i + 4])
+            ):
+                offenders.append(f"{path.relative_to(package.parent)}:{i + 1}")
+    assert not offenders, f"write JSON with arcdata.jsonio.dumps: {offenders}"
