@@ -229,7 +229,7 @@ def test_ctrl_c_during_a_build_is_one_line_and_resume_finishes(tiny, tmp_path):
 
 
 def test_every_json_writer_uses_the_strict_helper():
-    """``json.dump(s)`` outside arcdata/jsonio.py is only for hashing (followed by .encode()),
+    """``json.dump(s)`` outside arcdata/jsonio.py is only for hashing (followed by .encode),
     so no writer can bring bare NaN back."""
     package = Path(__file__).resolve().parents[2] / "arcdata"
     offenders = []
@@ -239,7 +239,7 @@ def test_every_json_writer_uses_the_strict_helper():
         lines = path.read_text().splitlines()
         for i, line in enumerate(lines):
             if "json.dump(" in line or (
-                "json.dumps(" in line and ".encode()" not in " ".join(lines[i : i + 4])
+                "json.dumps(" in line and ".encode(" not in " ".join(lines[i : i + 4])
             ):
                 offenders.append(f"{path.relative_to(package.parent)}:{i + 1}")
     assert not offenders, f"write JSON with arcdata.jsonio.dumps: {offenders}"
