@@ -146,6 +146,10 @@ def _coerce(value: Any, type_name: str, key: str) -> Any:
     try:
         if base == "str":
             return str(value)
+        if base == "list":
+            if isinstance(value, (list, tuple)):
+                return list(value)
+            raise ValueError
         if base == "bool":
             return value if isinstance(value, bool) else _BOOLS[str(value).lower()]
         if isinstance(value, bool):  # bool is an int subclass; "max_steps: yes" is a mistake

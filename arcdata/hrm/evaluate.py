@@ -6,7 +6,7 @@ the metrics pass here (:func:`evaluate`, also run by the trainer) and the predic
 
 Reported per example, then averaged: token accuracy, exact accuracy, q-halt accuracy
 ((q_halt >= 0) == exact), mean steps (always the maximum here) and ``halt_step``, the first segment
-at which the model itself would have halted (q_halt > q_continue), which tells how much compute an
+at which the model itself would have halted (its halting rule), which tells how much compute an
 early-stopping inference would save.
 """
 
@@ -21,7 +21,7 @@ import torch
 
 from arcdata.tokens import IGNORE_LABEL
 
-from .act import HRM, ACTOutput, Carry
+from .act import HRM, ACTOutput, Carry, wants_halt
 from .data import to_device
 from .distributed import accumulation_dtype, all_reduce_sums
 from .loss import act_loss
@@ -33,7 +33,7 @@ class Segments:
 
     carry: Carry  # every slot halted, steps == halt_max_steps
     output: ACTOutput  # of the last segment
-    halt_step: torch.Tensor  # int64 (B,): first segment with q_halt > q_continue, else the max
+    halt_step: torch.Tensor  # int64 (B,): first segment the model would halt at, else the max
     trace: torch.Tensor | None  # uint8 (N, steps, T): argmax after each segment, first N rows
 
 
@@ -63,7 +63,7 @@ def run_segments(
     with autocast or contextlib.nullcontext():
         for step in range(1, max_steps + 1):
             carry, out = model(carry, batch)
-            wants = out.q_halt_logits > out.q_continue_logits
+            wants = wants_halt(model.config, out.q_halt_logits, out.q_continue_logits)
             halt_step = torch.where(wants & ~decided, step, halt_step)
             decided |= wants
             if trace:

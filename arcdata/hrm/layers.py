@@ -51,7 +51,10 @@ class Linear(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.weight, self.bias)  # (..., in) -> (..., out)
+        # Weights stay float32 for the optimiser; the product runs in the activations' dtype
+        # (a no-op cast in float32, bfloat16 under a bfloat16 forward).
+        bias = self.bias.to(x.dtype) if self.bias is not None else None
+        return F.linear(x, self.weight.to(x.dtype), bias)  # (..., in) -> (..., out)
 
 
 class Embedding(nn.Module):
@@ -143,18 +146,37 @@ class SwiGLU(nn.Module):
 
 
 class Block(nn.Module):
-    """Post-norm transformer block: norm(x + attn(x)), then norm(x + mlp(x))."""
+    """Post-norm transformer block: norm(x + mix(x)), then norm(x + mlp(x)).
 
-    def __init__(self, hidden_size: int, num_heads: int, expansion: float, eps: float) -> None:
+    The mixer is self-attention, or with ``seq_len`` given (TRM's ``mlp_t``) a SwiGLU across the
+    ``seq_len`` positions: the states are transposed to (B, D, L) so the MLP's features are
+    positions, and its residual and RMSNorm are taken in that layout (normalised over positions).
+    """
+
+    def __init__(
+        self,
+        hidden_size: int,
+        num_heads: int,
+        expansion: float,
+        eps: float,
+        seq_len: int | None = None,
+    ) -> None:
         super().__init__()
-        self.self_attn = Attention(hidden_size, num_heads)
+        if seq_len is None:
+            self.self_attn = Attention(hidden_size, num_heads)
+        else:
+            self.mlp_t = SwiGLU(seq_len, expansion)
         self.mlp = SwiGLU(hidden_size, expansion)
         self.eps = eps
 
     def forward(
         self, x: torch.Tensor, rotary: tuple[torch.Tensor, torch.Tensor] | None
     ) -> torch.Tensor:
-        x = rms_norm(x + self.self_attn(x, rotary), self.eps)  # (B, L, D)
+        if hasattr(self, "mlp_t"):
+            t = x.transpose(1, 2)  # (B, D, L)
+            x = rms_norm(t + self.mlp_t(t), self.eps).transpose(1, 2)  # (B, L, D)
+        else:
+            x = rms_norm(x + self.self_attn(x, rotary), self.eps)  # (B, L, D)
         return rms_norm(x + self.mlp(x), self.eps)  # (B, L, D)
 
 
@@ -162,11 +184,17 @@ class ReasoningModule(nn.Module):
     """A stack of blocks run on ``hidden + injection``: how H and L receive each other's state."""
 
     def __init__(
-        self, num_layers: int, hidden_size: int, num_heads: int, expansion: float, eps: float
+        self,
+        num_layers: int,
+        hidden_size: int,
+        num_heads: int,
+        expansion: float,
+        eps: float,
+        seq_len: int | None = None,
     ) -> None:
         super().__init__()
         self.layers = nn.ModuleList(
-            Block(hidden_size, num_heads, expansion, eps) for _ in range(num_layers)
+            Block(hidden_size, num_heads, expansion, eps, seq_len) for _ in range(num_layers)
         )
 
     def forward(

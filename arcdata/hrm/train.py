@@ -47,6 +47,7 @@ from .distributed import (
     teardown,
 )
 from .evaluate import evaluate
+from .layers import ReasoningModule
 from .logs import MetricsLog
 from .loss import act_loss
 from .optim import AdamAtan2, SparseSignSGD
@@ -198,8 +199,9 @@ def _train(
 
     if cfg.compile:
         # Compile the heavy, static part only; the ACT bookkeeping around it stays eager.
-        model.inner.H_level.compile()
-        model.inner.L_level.compile()
+        for module in model.inner.children():
+            if isinstance(module, ReasoningModule):
+                module.compile()
     autocast = (
         torch.autocast("cuda", dtype=torch.bfloat16)
         if device.type == "cuda"
