@@ -91,7 +91,7 @@ def user_errors(tiny: Path, dataset: Path, scratch: Path) -> dict[str, tuple[lis
         "verify: no folder": (["verify", scratch / "missing"], "missing"),
         "export: onto a dataset": (
             ["export", dataset, "--format", "hrm", "--out", dataset],
-            "already exists",
+            "exists",
         ),
         "import: not npy": (["import", empty, "--format", "hrm", "--out", scratch / "x"], "empty"),
         "train: device=gpu": (["train", dataset, "--set", "device=gpu"], "'gpu'"),
