@@ -127,7 +127,8 @@ def check_destination(
     problem = recognise(out)
     if problem is not None:
         raise DatasetError(
-            f"{out} exists and is not {what} ({problem}); not replacing it, choose another --out"
+            f"{out} already exists and is not {what} ({problem}); not replacing it, "
+            "choose another --out"
         )
     if not overwrite:
         raise DatasetError(f"{out} already exists; pass --overwrite to replace it")

@@ -13,6 +13,7 @@ import pytest
 from arcdata.dataset import shard_paths, task_examples
 from arcdata.errors import DatasetError
 from arcdata.formats.hrm import export_hrm
+from arcdata.hrm.report import split_rows
 from arcdata.stream import PuzzleStream
 from arcdata.stream.store import Dataset, open_split
 
@@ -58,6 +59,7 @@ def test_no_reader_opens_a_shard_outside_the_dataset(tiny, tmp_path, edit):
         "export": lambda: export_hrm(root, tmp_path / "npy"),
         "shard_paths": lambda: shard_paths(root, json.loads((root / "manifest.json").read_text())),
         "task_examples": lambda: task_examples(root, "t000"),
+        "evaluate": lambda: split_rows(root, "train"),
     }
     for name, read in readers.items():
         with pytest.raises(DatasetError, match=LEAKS):

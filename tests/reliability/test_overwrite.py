@@ -26,7 +26,9 @@ def a_users_folder(path: Path) -> Path:
 def test_build_overwrite_refuses_a_folder_holding_a_manifest_json(tiny, tmp_path):
     out = a_users_folder(tmp_path / "site")
     before = tree_digest(out, exclude=set())
-    with pytest.raises(DatasetError, match=r"site exists and is not an arcdata dataset.*format"):
+    with pytest.raises(
+        DatasetError, match=r"site already exists and is not an arcdata dataset.*format"
+    ):
         build(tiny.config(), out, overwrite=True, progress=False)
     assert tree_digest(out, exclude=set()) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
@@ -46,10 +48,10 @@ def test_export_overwrite_refuses_what_is_not_an_npy_dataset(tiny, tmp_path, wha
     out = tmp_path / "npy"
     if what == "users":
         a_users_folder(out)
-        message = "npy exists and is not an npy dataset .*identifiers.json"
+        message = "npy already exists and is not an npy dataset .*identifiers.json"
     else:  # an arcdata dataset is not export's output: exporting over it would lose it
         shutil.copytree(tiny.reference, out)
-        message = "npy exists and is not an npy dataset"
+        message = "npy already exists and is not an npy dataset"
     before = tree_digest(out, exclude=set())
     with pytest.raises(DatasetError, match=message):
         export_hrm(tiny.reference, out, overwrite=True)
@@ -71,6 +73,6 @@ def test_import_overwrite_refuses_a_users_folder(tiny, tmp_path):
     export_hrm(tiny.reference, tmp_path / "npy")
     out = a_users_folder(tmp_path / "site")
     before = tree_digest(out, exclude=set())
-    with pytest.raises(DatasetError, match="site exists and is not an arcdata dataset"):
+    with pytest.raises(DatasetError, match="site already exists and is not an arcdata dataset"):
         import_hrm(tmp_path / "npy", out, overwrite=True)
     assert tree_digest(out, exclude=set()) == before

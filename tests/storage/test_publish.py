@@ -59,7 +59,9 @@ def test_a_file_named_manifest_json_is_not_enough(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     (home / "manifest.json").write_text(json.dumps({"app": "mine"}))
-    with pytest.raises(DatasetError, match=r"home exists and is not an arcdata dataset.*format"):
+    with pytest.raises(
+        DatasetError, match=r"home already exists and is not an arcdata dataset.*format"
+    ):
         check_destination(home, overwrite=True)
     (home / "manifest.json").write_text(json.dumps({"format": "arcdata/1"}))
     with pytest.raises(DatasetError, match="does not follow the arcdata schema"):
