@@ -166,8 +166,24 @@ def main() -> None:
     "(exactly or up to D4 and colours); without it they are listed in the manifest.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the resolved config and what would be built (sources, tasks, versions, units, "
+    "rows); write nothing.",
+)
 def build(
-    pipeline, out, overrides, workers, scheduler, overwrite, resume, on_error, fail_on_leak, quiet
+    pipeline,
+    out,
+    overrides,
+    workers,
+    scheduler,
+    overwrite,
+    resume,
+    on_error,
+    fail_on_leak,
+    quiet,
+    dry_run,
 ):
     """Build the dataset a PIPELINE file describes into sharded Parquet + manifest.json.
 
@@ -180,6 +196,15 @@ def build(
 
     config = load_pipeline(pipeline, list(overrides))
     out = out or Path("data") / config["name"]
+    if dry_run:
+        from arcdata.builder.dry_run import describe_build
+
+        click.echo(
+            describe_build(
+                {**config, "on_error": on_error or config.get("on_error")}, out, overwrite or resume
+            )
+        )
+        return
     manifest = run_build(
         config,
         out,

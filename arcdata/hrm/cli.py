@@ -11,7 +11,15 @@ import click
 from arcdata.cli import ArcdataCommand
 
 
-@click.command("train", cls=ArcdataCommand)
+def _config_keys() -> str:
+    from .config import config_reference
+
+    return "\b\nConfig keys and defaults (a YAML file for --config, or --set KEY=VALUE):\n" + (
+        config_reference()
+    )
+
+
+@click.command("train", cls=ArcdataCommand, epilog=_config_keys())
 @click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--config",
@@ -43,14 +51,25 @@ from arcdata.cli import ArcdataCommand
     help="Continue a run from its newest checkpoint: RUN_DIR, or --out when given alone. "
     "The run's saved config.yaml is the base config unless --config is given.",
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the resolved config, parameters, device, steps and a time estimate; "
+    "train nothing and write nothing.",
+)
 def train_cmd(
     dataset: Path,
     config_file: Path | None,
     overrides: tuple[str, ...],
     out_dir: Path | None,
     resume: str | None,
+    dry_run: bool,
 ) -> None:
-    """Train an HRM on the built DATASET. Works under torchrun for several processes/GPUs."""
+    """Train an HRM on the built DATASET. Works under torchrun for several processes/GPUs.
+
+    Before the first step it prints the parameter count, device, dtype, steps and a time
+    estimate, and warns when the config will be very slow on the device.
+    """
     from .config import load
     from .train import train
 
@@ -63,6 +82,11 @@ def train_cmd(
     if resume is not None and config_file is None and saved.is_file():
         config_file = saved
     config = load(config_file, list(overrides))  # errors: one line from arcdata.cli's group
+    if dry_run:
+        from .estimate import dry_run_text
+
+        click.echo(dry_run_text(dataset, config, out_dir, resume=resume is not None))
+        return
     result = train(dataset, config, out_dir, resume=resume is not None)
     if int(os.environ.get("RANK", "0")) != 0:
         return

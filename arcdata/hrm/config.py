@@ -162,3 +162,40 @@ def _coerce(value: Any, type_name: str, key: str) -> Any:
     except (KeyError, TypeError, ValueError):
         pass
     raise ConfigError(f"config key {key!r} expects {base}, got {value!r}")
+
+
+FROM_DATASET = ("vocab_size", "seq_len", "num_puzzle_identifiers")
+"""Model sizes the trainer takes from the dataset it reads, whatever the config says."""
+
+
+def config_reference() -> str:
+    """Every training config key with its default and note, generated from the dataclasses (the
+    notes are the fields' trailing comments), for ``arcdata train --help``."""
+    lines = []
+    for cls, prefix in ((TrainConfig, ""), (HRMConfig, "model.")):
+        notes = _field_notes(cls)
+        for f in dataclasses.fields(cls):
+            if f.name == "model":
+                continue
+            default = f.default_factory() if f.default is dataclasses.MISSING else f.default
+            line = (
+                f"{prefix}{f.name}: {yaml.safe_dump(default).strip().removesuffix('...').strip()}"
+            )
+            note = (
+                "set from the dataset" if prefix and f.name in FROM_DATASET else notes.get(f.name)
+            )
+            if note:
+                line = f"{line:<34} {note}"
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def _field_notes(cls: type) -> dict[str, str]:
+    import inspect
+
+    notes = {}
+    for line in inspect.getsource(cls).splitlines():
+        m = re.match(r"\s+(\w+):[^#]*#\s*(.+)$", line)
+        if m:
+            notes[m.group(1)] = m.group(2).strip()
+    return notes

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ from .distributed import (
     setup,
     teardown,
 )
+from .estimate import estimate, measured_line
 from .evaluate import evaluate
 from .layers import ReasoningModule
 from .logs import MetricsLog
@@ -176,6 +178,9 @@ def _train(
     if info.active:
         broadcast_state(model)
     optimizer, sparse = build_optimizers(model, cfg)
+    if info.is_main:
+        for line in estimate(cfg, model, device, info.world_size).lines():
+            print(line, file=sys.stderr, flush=True)
     generator = torch.Generator(device=device if device.type == "cuda" else "cpu")
     generator.manual_seed(cfg.seed * 1_000_003 + info.rank)
 
@@ -251,8 +256,10 @@ def _train(
     last_train: dict[str, float] = {}
     last_eval: dict[str, float] = {}
     acc_dtype = accumulation_dtype(device)
+    timing = StepTimer(step, cfg.max_steps)
     model.train()
     while step < cfg.max_steps:
+        step_began = time.perf_counter()
         batch = to_device(next(cursor), device)
         if carry is None:
             carry = model.initial_carry(batch)
@@ -264,6 +271,8 @@ def _train(
         step += 1
         window_steps += 1
         bar.update(1)
+        if info.is_main and (line := timing.tick(step, time.perf_counter() - step_began)):
+            bar.write(line)
 
         metrics["loss"] = loss.detach()
         for k, v in metrics.items():
@@ -301,6 +310,26 @@ def _train(
         "run_dir": str(run_dir),
         "model": model,
     }
+
+
+class StepTimer:
+    """Times the steps after the first (which pays for warm-up and compilation), evaluation and
+    checkpoints left out, and gives one ``measured:`` line once ``timed`` of them ran: a figure
+    in place of the FLOP guess."""
+
+    def __init__(self, start: int, max_steps: int, timed: int = 5) -> None:
+        self.first, self.max_steps = start + 1, max_steps
+        self.timed = min(timed, max_steps - self.first)
+        self.seconds = 0.0
+
+    def tick(self, step: int, seconds: float) -> str | None:
+        if self.timed <= 0 or step <= self.first or step > self.first + self.timed:
+            return None
+        self.seconds += seconds
+        if step < self.first + self.timed:
+            return None
+        per_step = self.seconds / self.timed
+        return measured_line(per_step, self.timed, self.max_steps - step)
 
 
 def _report(

@@ -13,3 +13,19 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def tiny_sudoku4(tmp_path_factory):
+    """24 generated 4x4 Sudoku (train) and 4 held out (test), built without augmentation."""
+    from arcdata.builder.driver import build
+    from arcdata.config import resolve
+
+    config = resolve({
+        "name": "tiny-sudoku4", "codec": "sudoku4", "ids": "none",
+        "sources": {"gen": {"type": "sudoku_generated", "size": 4, "count": 24, "test_count": 4}},
+        "augment": {"versions": 0, "translate": False},
+    })  # fmt: skip
+    out = tmp_path_factory.mktemp("sudoku4") / "dataset"
+    build(config, out, workers=1, progress=False)
+    return out
