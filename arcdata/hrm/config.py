@@ -37,6 +37,9 @@ class TrainConfig:
     puzzle_emb_weight_decay: float = 0.1
     loss_type: str = "stablemax"  # or "softmax"
     seed: int = 0
+    train_mode: str = (
+        "hrm"  # stream sampling: "hrm" (one version per group per epoch) or "examples"
+    )
     eval_interval: int = 5000  # 0: evaluate only at the end; -1: never
     eval_split: str = "test"
     eval_batch_size: int | None = None  # default: global_batch_size
@@ -55,6 +58,8 @@ class TrainConfig:
             raise ConfigError(
                 f"lr_schedule must be 'constant' or 'cosine', not {self.lr_schedule!r}"
             )
+        if self.train_mode not in ("hrm", "examples"):
+            raise ConfigError(f"train_mode must be 'hrm' or 'examples', not {self.train_mode!r}")
         if self.loss_type not in ("stablemax", "softmax"):
             raise ConfigError(f"loss_type must be 'stablemax' or 'softmax', not {self.loss_type!r}")
         if not re.fullmatch(r"auto|cpu|mps|cuda(:[0-9]+)?", self.device):

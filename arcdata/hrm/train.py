@@ -154,7 +154,7 @@ def _train(
         raise ConfigError(f"{run_dir} already holds a run: pass --resume, or another --out")
 
     stream = open_stream(
-        dataset, "train", batch_size=cfg.global_batch_size, mode="hrm",
+        dataset, "train", batch_size=cfg.global_batch_size, mode=cfg.train_mode,
         seed=cfg.seed, rank=info.rank, world_size=info.world_size,
     )  # fmt: skip
     cfg = dataclasses.replace(
