@@ -1,7 +1,13 @@
-"""Read-side helpers for a built dataset: its manifest, a summary, one task's rows as grids."""
+"""Read-side helpers for a built dataset: its manifest, a summary, one task's rows as grids.
+
+The public helpers for a row read by any Parquet reader (polars, pyarrow, Hugging Face
+``datasets``): :func:`decode_row` gives its grids, :func:`undo_augmentation` maps them back to
+the original task, :func:`row_tokens` gives the model's input and label tokens.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +36,56 @@ class Example:
     offset: tuple[int, int]
     input: np.ndarray
     output: np.ndarray
+
+
+@dataclass
+class Grids:
+    """A row's pair as 2-D uint8 arrays (cell values, not tokens)."""
+
+    input: np.ndarray
+    output: np.ndarray
+
+
+def decode_row(row: Mapping) -> Grids:
+    """The grids of one stored row (a dict of its columns), as stored: augmented, own size."""
+    return Grids(
+        _grid(row["input"], row["input_h"], row["input_w"]),
+        _grid(row["output"], row["output_h"], row["output_w"]),
+    )
+
+
+def undo_augmentation(row: Mapping) -> Grids:
+    """The row's pair in the original task: its transform (dihedral move, colour map, Sudoku
+    row/column maps) undone. Version 0 rows come back unchanged."""
+    from arcdata.augment.transform import Transform
+
+    inverse = Transform.from_row(row).inverse()
+    grids = decode_row(row)
+    return Grids(*(_one(inverse, g) for g in (grids.input, grids.output)))
+
+
+def row_tokens(row: Mapping, codec: str) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs, labels) int64 [seq_len] token rows as the stream feeds the model: the grids on
+    the codec's canvas at the row's offset; labels ignore padding (-100). ``codec`` is the
+    manifest's (``arc``, ``sudoku``, ``sudoku4``, ``maze``...)."""
+    from arcdata.tokens import IGNORE_LABEL, PAD, encode, get_codec
+
+    c = get_codec(codec)
+    grids = decode_row(row)
+    offset = (int(row["offset_r"]), int(row["offset_c"]))
+    inputs = encode(c, grids.input, offset).astype(np.int64)
+    labels = encode(c, grids.output, offset).astype(np.int64)
+    labels[labels == PAD] = IGNORE_LABEL
+    return inputs, labels
+
+
+def _grid(data: bytes, h: int, w: int) -> np.ndarray:
+    return np.frombuffer(data, np.uint8).reshape(int(h), int(w))
+
+
+def _one(transform, grid: np.ndarray) -> np.ndarray:
+    """``transform`` (of one version) applied to one grid, whatever its shape."""
+    return transform.apply(grid[None])[0]
 
 
 def shard_paths(root: str | Path, manifest: dict, split: str | None = None) -> list[Path]:

@@ -25,6 +25,7 @@ from arcdata import jsonio
 from arcdata.errors import DatasetError
 from arcdata.rederive import Rules, check_counts, check_identifiers, check_rows
 from arcdata.sources.codec import codec_mismatches
+from arcdata.storage.card import CARD, card_text
 from arcdata.storage.hashing import file_digest
 from arcdata.storage.manifest import schema_problems
 from arcdata.storage.paths import safe_member
@@ -225,7 +226,7 @@ def _jobs(root: Path, manifest: dict, report: Report) -> list[_Job]:
     return jobs
 
 
-KNOWN_FILES = frozenset({MANIFEST, "build.json"})
+KNOWN_FILES = frozenset({MANIFEST, CARD, "build.json"})
 """Top-level files arcdata writes besides the identifiers and the split folders."""
 
 
@@ -251,6 +252,22 @@ def _unknown(root: Path, manifest: dict, jobs: list[_Job]) -> list[Problem]:
         what = "folder" if top.is_dir() else "file"
         out.append(Problem(top.name, f"unknown {what}, not part of an arcdata dataset"))
     return out
+
+
+def _card_problem(root: Path, manifest: dict) -> Problem | None:
+    """The dataset card must say what the manifest says (its splits are what Hugging Face
+    ``load_dataset`` reads); datasets built before cards existed simply have none."""
+    path = root / CARD
+    if not path.exists():
+        return None
+    try:
+        if path.read_text() == card_text(manifest):
+            return None
+    except (OSError, UnicodeDecodeError):
+        pass
+    return Problem(
+        CARD, "dataset card does not match the manifest (edited or copied from elsewhere)"
+    )
 
 
 def _rules(manifest: dict, report: Report) -> Rules | None:
@@ -298,6 +315,9 @@ def verify_dataset(
     report.shards = sum(1 for j in work if j.kind == "shard")
     unknown = _unknown(root, manifest, work)
     (report.problems if strict else report.warnings).extend(unknown)
+    card = _card_problem(root, manifest)
+    if card is not None:
+        (report.problems if strict else report.warnings).append(card)
     rules = _rules(manifest, report)
     if rules is None:
         return report

@@ -67,3 +67,34 @@ def small_config(arc_dirs, **augment) -> dict:
         "shards": {"rows": 200, "row_group": 64},
     }
     return resolve(raw)
+
+
+@pytest.fixture(scope="session")
+def strict_arc(arc_dirs, tmp_path_factory) -> Path:
+    """A small ARC build with ``split: strict``: train, test and eval_demos split folders."""
+    from arcdata.builder.driver import build
+    from arcdata.config import resolve
+
+    train, evaluation = arc_dirs
+    config = resolve({
+        "name": "strict", "split": "strict",
+        "sources": {
+            "train": {"type": "arc_dir", "path": str(train)},
+            "eval": {"type": "arc_dir", "path": str(evaluation), "evaluation": True},
+        },
+        "augment": {"versions": 3},
+    })  # fmt: skip
+    out = tmp_path_factory.mktemp("strict") / "dataset"
+    build(config, out, workers=1, progress=False)
+    return out
+
+
+@pytest.fixture
+def offline_hf(tmp_path, monkeypatch) -> Path:
+    """Hugging Face libraries offline, with a private cache: tests never reach the network."""
+    home = tmp_path / "hf-home"
+    monkeypatch.setenv("HF_HOME", str(home))
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(home / "datasets"))
+    return home

@@ -60,6 +60,7 @@ from arcdata.errors import DatasetError
 from arcdata.ids import BLANK, BLANK_ID
 from arcdata.leakage import check_no_leak, leakage_report
 from arcdata.schema import IDENTIFIER_SCHEMA
+from arcdata.storage.card import write_card
 from arcdata.storage.hashing import file_sha256
 from arcdata.storage.manifest import write_json
 from arcdata.storage.publish import check_destination, destination, staged
@@ -268,4 +269,5 @@ def _finish(tmp, config, digest, read, units, stats, counts) -> dict:
         units=len(units),
     )
     write_json(tmp / "manifest.json", manifest)
+    write_card(tmp, manifest)
     return manifest

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from arcdata.errors import DatasetError
+from arcdata.storage.card import CARD
 from arcdata.storage.manifest import FORMAT, MANIFEST, schema_problems
 
 Recogniser = Callable[[Path], "str | None"]
@@ -97,7 +98,7 @@ def arcdata_dataset_problem(root: Path) -> str | None:
     problems = schema_problems(manifest, limit=1)
     if problems:
         return f"manifest.json does not follow the arcdata schema ({problems[0]})"
-    expected = {MANIFEST, "build.json", str(manifest["embedding_ids"].get("file"))}
+    expected = {MANIFEST, CARD, "build.json", str(manifest["embedding_ids"].get("file"))}
     for split in manifest["splits"].values():
         expected.update(str(e["path"]) for e in split["shards"])
     return foreign_entry(root, expected)

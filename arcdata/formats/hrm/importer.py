@@ -30,6 +30,7 @@ from arcdata.formats.hrm.layout import (
 )
 from arcdata.formats.hrm.npy import NpyFile
 from arcdata.schema import IDENTIFIER_SCHEMA, ROW_SCHEMA
+from arcdata.storage.card import write_card
 from arcdata.storage.hashing import file_sha256
 from arcdata.storage.manifest import write_json
 from arcdata.storage.parquet import binary_column, repeat_strings, write_parquet
@@ -357,4 +358,5 @@ def _import_into(tmp, src, root, splits, names, info, name, shard_rows, chunk_ro
         src, name, codec, split_entries, info, stats, files, file_sha256(ident_path)
     )
     write_json(tmp / "manifest.json", manifest)
+    write_card(tmp, manifest)
     return manifest
