@@ -1,6 +1,8 @@
 """Pictures of grids: ANSI colour blocks for the terminal and PNG files (no plotting library).
 
-The ARC palette is the one the ARC web app uses, so a task looks the way people know it.
+The ARC palette is the one the ARC web app uses, so a task looks the way people know it. These
+palettes are the only ones: the captioned pictures (picture.py) and the browser (browse.py) use
+them too.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ ARC_PALETTE = np.array(
     dtype=np.uint8,
 )
 # Maze values: wall, open, start, goal, path
+MAZE_LABELS = ("wall", "open", "start", "goal", "path")
 MAZE_PALETTE = np.array(
     [(40, 40, 40), (235, 235, 235), (46, 204, 64), (255, 65, 54), (0, 116, 217)], dtype=np.uint8
 )

@@ -8,23 +8,26 @@ import numpy as np
 
 from arcdata.augment.transform import Transform
 from arcdata.errors import ArcdataError
-from arcdata.render import ansi_grid, compose, grid_image, side_by_side, write_png
+from arcdata.render import ansi_grid, side_by_side
 
 
 def _from_dataset(root: Path, task_id: str, version: int):
     from arcdata.dataset import task_examples
     from arcdata.storage.manifest import read_manifest
 
-    codec = read_manifest(root)["codec"]
+    manifest = read_manifest(root)
     examples = task_examples(root, task_id, version)
     if not examples:
         raise ArcdataError(f"{root}: no rows for task {task_id!r} version {version}")
-    header = f"{task_id} version {version}: {Transform.from_row(vars(examples[0])).describe()}"
+    transform = Transform.from_row(vars(examples[0])).describe()
+    source = (
+        f"dataset {manifest['name']} ({manifest['codec']}), embedding id {examples[0].embedding_id}"
+    )
     pairs = [
         (f"{e.split}/{e.role}[{e.pair_index}] offset {e.offset}", e.input, e.output)
         for e in examples
     ]
-    return codec, header, pairs
+    return manifest["codec"], transform, source, pairs
 
 
 def _from_pipeline(path: Path, task_id: str, version: int, overrides: list[str]):
@@ -65,8 +68,18 @@ def _from_pipeline(path: Path, task_id: str, version: int, overrides: list[str])
             pairs.append(
                 (f"{split}/{role}[{idx}]", cols["input_grids"][j], cols["output_grids"][j])
             )
-    header = f"{task_id} version {version}: {versions.describe(version)}"
-    return config["codec"], header, pairs
+    source = f"pipeline {path.name} ({config['codec']}), not built"
+    return config["codec"], versions.describe(version), source, pairs
+
+
+def _caption(label: str) -> str:
+    """``train/test[0] offset (0, 0)`` as words: split, role and pair (and the canvas offset)."""
+    split, rest = label.split("/", 1)
+    role, rest = rest.split("[", 1)
+    index, offset = rest.split("]", 1)
+    kind = {"train": "demonstration", "test": "test"}.get(role, role)
+    text = f"split {split} \u00b7 {kind} pair {index} (role {role})"
+    return text + (f" \u00b7 offset {offset.strip().removeprefix('offset ')}" if offset else "")
 
 
 def _visible(line: str) -> str:
@@ -85,16 +98,21 @@ def show_task(
     colour: bool = True,
 ) -> str:
     if target.is_dir():
-        codec, header, pairs = _from_dataset(target, task_id, version)
+        codec, transform, source, pairs = _from_dataset(target, task_id, version)
     else:
-        codec, header, pairs = _from_pipeline(target, task_id, version, overrides or [])
-    out = [header]
+        codec, transform, source, pairs = _from_pipeline(target, task_id, version, overrides or [])
+    out = [f"{task_id} version {version}: {transform}"]
     for label, inp, outp in pairs:
         out.append(label)
         blocks = [ansi_grid(inp, codec, colour), ansi_grid(outp, codec, colour)]
         widths = [len(_visible(b[0])) for b in blocks]
         out.append(side_by_side(blocks, widths))
     if png is not None:
-        write_png(png, compose([[grid_image(i, codec), grid_image(o, codec)] for _, i, o in pairs]))
+        from arcdata.picture import PairPicture, write_task_png
+
+        title = f"task {task_id} \u00b7 version {version}" + (" (original)" if version == 0 else "")
+        subtitle = f"{source}; transform: {transform}"
+        rows = [PairPicture(_caption(label), i, o) for label, i, o in pairs]
+        write_task_png(png, title, subtitle, rows, codec)
         out.append(f"wrote {png}")
     return "\n".join(out)

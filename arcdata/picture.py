@@ -1,0 +1,230 @@
+"""Captioned pictures of a task for people (``show --png``): a title, one captioned row per pair,
+Sudoku digits on 3x3 boxes, a Maze legend.
+
+The grids are drawn pixel by pixel with numpy (so their geometry is exact and testable) and
+matplotlib only sets the text: it is the one dependency that can draw fonts everywhere, kept
+optional (the ``plot`` extra) because nothing else in arcdata needs it.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from arcdata.errors import ArcdataError
+from arcdata.render import ARC_PALETTE, BACKGROUND, MAZE_LABELS, palette_for
+
+DPI = 100
+PAD = 12
+TITLE_BAND = 58
+CAPTION_BAND = 22
+LEGEND_BAND = 30
+ARROW_GAP = 36
+INK = (0.1, 0.1, 0.1)
+GIVEN_SHADE = 228
+CELL_LINE = 170
+BOX_LINE = 20
+BOX_LINE_WIDTH = 3
+ARC_LINE = 85
+SOLVED_DIGIT = tuple(ARC_PALETTE[1] / 255)  # digits a solution adds (the ARC blue)
+
+
+@dataclass
+class PairPicture:
+    """One row of the picture: its caption (split, role, pair) and the two grids."""
+
+    caption: str
+    input: np.ndarray
+    output: np.ndarray
+
+
+@dataclass
+class Placed:
+    """Where one grid landed on the canvas (pixels from the top left): for tests and text."""
+
+    x: int
+    y: int
+    cell: int
+    grid: np.ndarray
+
+
+@dataclass
+class Layout:
+    width: int
+    height: int
+    panels: list[Placed] = field(default_factory=list)
+    caption_rows: list[int] = field(default_factory=list)
+    legend_y: int | None = None
+
+
+def _box(codec: str, side: int) -> int:
+    """Sudoku box side (3 for 9x9, 2 for 4x4); 0 when the codec has no boxes."""
+    if not codec.startswith("sudoku"):
+        return 0
+    root = math.isqrt(side)
+    return root if root * root == side else 0
+
+
+def cell_size(grid: np.ndarray, codec: str) -> int:
+    """Big enough to read a digit, small enough that a 30x30 grid stays on screen."""
+    longest = max(grid.shape)
+    if codec.startswith("sudoku"):
+        return max(18, min(40, 300 // longest))
+    return max(8, min(24, 360 // longest))
+
+
+def grid_pixels(grid: np.ndarray, codec: str, cell: int) -> np.ndarray:
+    """RGB [h*cell+1, w*cell+1, 3]: cells, thin cell lines, and thick Sudoku box lines."""
+    h, w = grid.shape
+    if codec.startswith("sudoku"):
+        shade = np.where(grid > 0, np.uint8(GIVEN_SHADE), np.uint8(255))
+        rgb = np.repeat(shade[..., None], 3, axis=2)
+    else:
+        rgb = palette_for(codec)[np.minimum(grid, len(palette_for(codec)) - 1)]
+    img = np.repeat(np.repeat(rgb, cell, axis=0), cell, axis=1)
+    img = np.pad(img, ((0, 1), (0, 1), (0, 0)), constant_values=255)
+    line = {"maze": 120}.get(codec, CELL_LINE if codec.startswith("sudoku") else ARC_LINE)
+    img[::cell, :, :] = line
+    img[:, ::cell, :] = line
+    box = _box(codec, h) if h == w else 0
+    if box:
+        half = BOX_LINE_WIDTH // 2
+        for k in range(0, h + 1, box):
+            lo, hi = max(0, k * cell - half), min(img.shape[0], k * cell + half + 1)
+            img[lo:hi, :, :] = BOX_LINE
+            img[:, lo:hi, :] = BOX_LINE
+    return img
+
+
+def layout(pairs: list[PairPicture], codec: str, title_lines: int) -> Layout:
+    """Pixel positions of every grid: title band, then per pair a caption and input -> output."""
+    title_band = TITLE_BAND + 14 * max(0, title_lines - 2)
+    y = title_band
+    rows = []
+    width = 520
+    for p in pairs:
+        cells = [cell_size(p.input, codec), cell_size(p.output, codec)]
+        cell = min(cells)
+        cap_y = y
+        y += CAPTION_BAND
+        x = PAD
+        placed = []
+        for g in (p.input, p.output):
+            placed.append(Placed(x, y, cell, g))
+            x += g.shape[1] * cell + 1 + ARROW_GAP
+        width = max(width, x - ARROW_GAP + PAD)
+        y += max(g.shape[0] for g in (p.input, p.output)) * cell + 1 + PAD
+        rows.append((cap_y, placed))
+    out = Layout(width, y, caption_rows=[r[0] for r in rows])
+    for _, placed in rows:
+        out.panels += placed
+    if codec == "maze":
+        out.legend_y = y
+        out.height = y + LEGEND_BAND
+    return out
+
+
+def _canvas(lay: Layout, codec: str) -> np.ndarray:
+    img = np.empty((lay.height, lay.width, 3), np.uint8)
+    img[:] = BACKGROUND
+    for p in lay.panels:
+        px = grid_pixels(p.grid, codec, p.cell)
+        img[p.y : p.y + px.shape[0], p.x : p.x + px.shape[1]] = px
+    if lay.legend_y is not None:
+        for k, _ in enumerate(MAZE_LABELS):
+            x = PAD + 90 * k
+            y = lay.legend_y + 6
+            img[y : y + 14, x : x + 14] = palette_for("maze")[k]
+            img[y, x : x + 14] = img[y + 13, x : x + 14] = 60
+            img[y : y + 14, x] = img[y : y + 14, x + 13] = 60
+    return img
+
+
+def _matplotlib():
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ArcdataError(
+            "show --png needs matplotlib to draw captions and digits: pip install 'arcdata[plot]'"
+        ) from None
+    return Figure, FigureCanvasAgg
+
+
+def draw(title: str, subtitle: str, pairs: list[PairPicture], codec: str):
+    """The figure (matplotlib, Agg) and its layout; `rgb(fig)` or `fig.savefig` to use it."""
+    Figure, FigureCanvasAgg = _matplotlib()
+    captions = [p.caption + "   (input \u2192 output)" for p in pairs]
+    width = max([layout(pairs, codec, 2).width] + [int(7.5 * len(c)) + 2 * PAD for c in captions])
+    sub_lines = textwrap.wrap(subtitle, max(40, int((width - 2 * PAD) / 6.8))) or [""]
+    lay = layout(pairs, codec, 1 + len(sub_lines))
+    lay.width = width
+    fig = Figure(figsize=(lay.width / DPI, lay.height / DPI), dpi=DPI)
+    FigureCanvasAgg(fig)
+    fig.figimage(_canvas(lay, codec), 0, 0, origin="upper")
+
+    def text(x, y, s, size, **kw):
+        """Text at pixel (x, y) from the top left; size in pixels."""
+        fig.text(
+            x / lay.width,
+            1 - y / lay.height,
+            s,
+            fontsize=size * 72 / DPI,
+            color=kw.pop("color", INK),
+            **kw,
+        )
+
+    text(PAD, 8, title, 18, va="top", weight="bold")
+    for k, line in enumerate(sub_lines):
+        text(PAD, 34 + 14 * k, line, 12, va="top")
+    for k, (a, b) in enumerate(_pairs_of(lay.panels)):
+        text(PAD, lay.caption_rows[k] + 4, captions[k], 12, va="top", weight="bold")
+        mid = b.y + min(a.grid.shape[0] * a.cell, b.grid.shape[0] * b.cell) / 2
+        text(b.x - ARROW_GAP / 2, mid, "\u2192", 22, ha="center", va="center")
+    if codec.startswith("sudoku"):
+        for a, b in _pairs_of(lay.panels):
+            _digits(text, a, None)
+            _digits(text, b, a.grid)
+    if lay.legend_y is not None:
+        for k, name in enumerate(MAZE_LABELS):
+            text(PAD + 90 * k + 20, lay.legend_y + 13, name, 12, va="center")
+    return fig, lay
+
+
+def _pairs_of(panels: list[Placed]) -> list[tuple[Placed, Placed]]:
+    return list(zip(panels[::2], panels[1::2], strict=True))
+
+
+def _digits(text, panel: Placed, givens: np.ndarray | None) -> None:
+    """Digits centred in their cells: givens in ink, digits a solution adds in blue."""
+    size = panel.cell * 0.62
+    for (r, c), v in np.ndenumerate(panel.grid):
+        if v == 0:
+            continue
+        added = givens is not None and givens.shape == panel.grid.shape and givens[r, c] == 0
+        text(
+            panel.x + (c + 0.5) * panel.cell,
+            panel.y + (r + 0.5) * panel.cell + 1,
+            str(int(v)),
+            size,
+            ha="center",
+            va="center",
+            color=SOLVED_DIGIT if added else INK,
+        )
+
+
+def rgb(fig) -> np.ndarray:
+    """The rendered figure as an RGB array [H, W, 3] (what the PNG file holds)."""
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+
+
+def write_task_png(
+    path: str | Path, title: str, subtitle: str, pairs: list[PairPicture], codec: str
+) -> None:
+    fig, _ = draw(title, subtitle, pairs, codec)
+    fig.savefig(path, dpi=DPI)
