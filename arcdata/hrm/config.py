@@ -52,6 +52,8 @@ class TrainConfig:
     num_workers: int = 0
     progress: bool = True  # a bar on a terminal, plain lines in a log file
     tensorboard: bool = True  # RUN_DIR/tensorboard event files, when tensorboard is installed
+    # Weight EMA rate (TRM uses 0.999); 0 is off. When on, evaluation and checkpoints use the EMA.
+    ema: float = 0.0
 
     def __post_init__(self) -> None:
         if self.lr_schedule not in ("constant", "cosine"):
@@ -64,6 +66,10 @@ class TrainConfig:
             raise ConfigError(f"loss_type must be 'stablemax' or 'softmax', not {self.loss_type!r}")
         if not re.fullmatch(r"auto|cpu|mps|cuda(:[0-9]+)?", self.device):
             raise ConfigError(f"device must be auto, cpu, cuda, cuda:N or mps, not {self.device!r}")
+        if not 0.0 <= self.ema < 1.0:
+            raise ConfigError(
+                f"ema must be 0 (off) or a rate in (0, 1) such as 0.999, not {self.ema}"
+            )
         if self.global_batch_size < 1 or self.max_steps < 0:
             raise ConfigError("global_batch_size must be >= 1 and max_steps >= 0")
 

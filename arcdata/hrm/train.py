@@ -47,6 +47,7 @@ from .distributed import (
     setup,
     teardown,
 )
+from .ema import EMA
 from .estimate import estimate, measured_line
 from .evaluate import evaluate
 from .layers import ReasoningModule
@@ -92,11 +93,12 @@ def train_segment(
     generator: torch.Generator | None = None,
     autocast: contextlib.AbstractContextManager | None = None,
     distributed: bool = False,
+    ema: EMA | None = None,
 ) -> tuple[Carry, torch.Tensor, dict[str, torch.Tensor]]:
     """One ACT segment with its own loss, backward and optimiser step (deep supervision).
 
-    ``scale`` multiplies both learning rates (the schedule). Returns the new carry, the summed
-    loss and the metric sums of the slots that halted.
+    ``scale`` multiplies both learning rates (the schedule); ``ema`` is updated after the step.
+    Returns the new carry, the summed loss and the metric sums of the slots that halted.
     """
     with autocast or contextlib.nullcontext():
         carry, out = model(carry, batch, generator)
@@ -112,6 +114,8 @@ def train_segment(
         sparse.param_groups[0]["lr"] = cfg.puzzle_emb_lr * scale
         sparse.step()
         sparse.zero_grad()
+    if ema is not None:
+        ema.update(model)
     return carry, loss.detach(), metrics
 
 
@@ -123,8 +127,9 @@ def train(
 ) -> dict[str, Any]:
     """Train an HRM on a built dataset (or a stream factory).
 
-    Returns ``{"step", "train", "eval", "run_dir", "model"}``: the last train-window and
-    evaluation metrics and the trained model (this rank's copy).
+    Returns ``{"step", "train", "eval", "run_dir", "model", "train_model"}``: the last
+    train-window and evaluation metrics, the model evaluation used (the EMA copy when ``ema`` is
+    on) and the trained weights themselves (this rank's copies).
 
     With ``resume`` the newest checkpoint in ``out_dir`` is restored (weights, optimisers, carry,
     RNG and stream position), so the run continues exactly as if it had not stopped.
@@ -183,12 +188,18 @@ def _train(
             print(line, file=sys.stderr, flush=True)
     generator = torch.Generator(device=device if device.type == "cuda" else "cpu")
     generator.manual_seed(cfg.seed * 1_000_003 + info.rank)
+    ema = EMA(model, cfg.ema) if cfg.ema > 0 else None
 
     step, carry, position = 0, None, None
     if saved is not None:
         state, rank_state = saved
         _check_resumable(state, cfg, info)
-        load_model_state(model, state["model"])
+        # With EMA on, "model" holds the average and "train_model" the weights being trained.
+        load_model_state(model, state.get("train_model", state["model"]))
+        if ema is not None:
+            ema.model.load_state_dict(model.state_dict())
+            if "train_model" in state:
+                load_model_state(ema.model, state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if sparse is not None:
             sparse.load_state_dict(state["puzzle_emb_optimizer"])
@@ -221,10 +232,13 @@ def _train(
     )
     log = metrics_log.log
 
+    def evaluated() -> torch.nn.Module:
+        return ema.synced(model) if ema is not None else model
+
     def run_eval() -> dict[str, float]:
         eval_stream.set_epoch(0)
         result = evaluate(
-            model, eval_stream, device, loss_type=cfg.loss_type, autocast=autocast,
+            evaluated(), eval_stream, device, loss_type=cfg.loss_type, autocast=autocast,
             max_batches=cfg.eval_max_batches,
         )  # fmt: skip
         log({"step": step, "split": cfg.eval_split, **result})
@@ -236,7 +250,8 @@ def _train(
             shared = {
                 "world_size": info.world_size,
                 "config": to_dict(cfg),
-                "model": model.state_dict(),
+                "model": evaluated().state_dict(),
+                **({"train_model": model.state_dict()} if ema is not None else {}),
                 "optimizer": optimizer.state_dict(),
                 "puzzle_emb_optimizer": sparse.state_dict() if sparse is not None else None,
             }
@@ -266,7 +281,17 @@ def _train(
         scale = lr_scale(step, cfg)
         lr = cfg.lr * scale
         carry, loss, metrics = train_segment(
-            model, carry, batch, optimizer, sparse, cfg, scale, generator, autocast, info.active
+            model,
+            carry,
+            batch,
+            optimizer,
+            sparse,
+            cfg,
+            scale,
+            generator,
+            autocast,
+            info.active,
+            ema,
         )
         step += 1
         window_steps += 1
@@ -308,7 +333,8 @@ def _train(
         "train": last_train,
         "eval": last_eval,
         "run_dir": str(run_dir),
-        "model": model,
+        "model": evaluated(),
+        "train_model": model,
     }
 
 
