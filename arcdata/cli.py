@@ -272,6 +272,31 @@ def show(target, task, version, png, overrides, colour):
     click.echo(text, color=colour)
 
 
+@main.command()
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--versions",
+    type=click.IntRange(1),
+    default=3,
+    show_default=True,
+    help="Versions of each task to embed (the page's size grows with it).",
+)
+@click.option(
+    "--max-tasks",
+    type=click.IntRange(1),
+    default=2000,
+    show_default=True,
+    help="Embed at most this many tasks (the first by id).",
+)
+def browse(dataset, out, versions, max_tasks):
+    """Write a self-contained HTML browser of a built DATASET to OUT/index.html."""
+    from arcdata.browse import write_site
+
+    path = write_site(dataset, out, versions=versions, max_tasks=max_tasks)
+    click.echo(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MiB): open it in a browser")
+
+
 @main.group()
 def cache() -> None:
     """The stream's decoded cache ($ARCDATA_STREAM_CACHE, else a private folder in the temp
