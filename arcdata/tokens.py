@@ -420,10 +420,13 @@ def crop(codec: Codec, tokens: np.ndarray, offset: tuple[int, int] = (0, 0)) -> 
 
 
 def token_values(codec: Codec, tokens: np.ndarray) -> np.ndarray:
-    """A predicted canvas as cell values [side, side], tokens outside the values clipped.
+    """Predicted canvases as cell values, tokens outside the values clipped.
 
+    ``tokens``: [..., seq_len] rows or [..., side, side] canvases; returns [..., side, side].
     For layouts without a border (Sudoku, Maze) every cell is part of the grid, so this is the
     prediction; PAD and EOS read as value 0.
     """
-    canvas = np.asarray(tokens).reshape(codec.side, codec.side).astype(np.int16)
-    return (canvas - codec.shift).clip(0, codec.max_value).astype(np.uint8)
+    tokens = np.asarray(tokens)
+    if tokens.shape[-1] == codec.seq_len:
+        tokens = tokens.reshape(tokens.shape[:-1] + (codec.side, codec.side))
+    return (tokens.astype(np.int16) - codec.shift).clip(0, codec.max_value).astype(np.uint8)

@@ -343,6 +343,10 @@ def test_token_values_clip_what_is_not_a_value():
     values = token_values(SUDOKU, tokens)
     assert values.shape == (9, 9) and values.dtype == np.uint8
     assert values.ravel()[:6].tolist() == [0, 0, 1, 9, 9, 9]
+    many = token_values(
+        MAZE, np.stack([encode(MAZE, np.full((30, 30), v, np.uint8)) for v in (0, 4)])
+    )
+    assert many.shape == (2, 30, 30) and many[0].max() == 0 and many[1].min() == 4
 
 
 def test_decode_rows_across_blocks_equals_row_by_row():

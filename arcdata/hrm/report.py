@@ -129,7 +129,7 @@ def family_scores(codec: str, rows: pl.DataFrame, preds: Predictions) -> dict:
 
         meta = rows[preds.example_index.tolist()]
         questions = np.stack([_grid(r, "input") for r in meta.iter_rows(named=True)])
-        answers = (preds.tokens.astype(np.int16) - 1).clip(0, 4).astype(np.uint8)
+        answers = token_values(get_codec("maze"), preds.tokens)
         ok = valid_shortest_paths(questions, answers.reshape(questions.shape))
         return {"valid_shortest_path": float(ok.mean()) if len(ok) else 0.0}
     return {}
