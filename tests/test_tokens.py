@@ -263,12 +263,16 @@ def test_decode_rows_rejects_empty_and_ragged_rows():
         decode(ARC, np.full(900, 12))
 
 
-def test_padding_rows_stay_pad():
-    canvas = Canvas.of(ARC)
+def encode_one_grid_and_one_padding_row(canvas: Canvas) -> np.ndarray:
+    """A 2x2 grid of ones and a padding row (height 0), as the stream's eval batches have."""
     out = np.zeros((2, 900), np.uint8)
     windows = canvas.windows(with_margin(np.ones(4, np.uint8)))
     z = np.zeros(2, np.uint8)
-    canvas.encode(windows, np.full(2, MARGIN), np.array([2, 0]), np.array([2, 0]), z, z, out)
+    return canvas.encode(windows, np.full(2, MARGIN), np.array([2, 0]), np.array([2, 0]), z, z, out)
+
+
+def test_padding_rows_stay_pad():
+    out = encode_one_grid_and_one_padding_row(Canvas.of(ARC))
     assert out[1].max() == 0 and out[0].max() == 3
 
 
@@ -309,11 +313,7 @@ def test_label_canvas_writes_ignore_where_the_layout_has_pad(batch):
 
 
 def test_label_padding_rows_are_all_ignored():
-    canvas = Canvas.labels(ARC)
-    out = np.zeros((2, 900), np.uint8)
-    windows = canvas.windows(with_margin(np.ones(4, np.uint8)))
-    z = np.zeros(2, np.uint8)
-    canvas.encode(windows, np.full(2, MARGIN), np.array([2, 0]), np.array([2, 0]), z, z, out)
+    out = encode_one_grid_and_one_padding_row(Canvas.labels(ARC))
     assert (out[1].view(np.int8) == IGNORE_LABEL).all()
     assert sorted(set(out[0].view(np.int8).tolist())) == [IGNORE_LABEL, EOS, 3]
 
