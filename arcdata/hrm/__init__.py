@@ -10,6 +10,7 @@ from .config import TrainConfig
 from .loss import act_loss, softmax_cross_entropy, stablemax_cross_entropy
 from .model import HRMConfig, HRMInner
 from .optim import AdamAtan2, SparseSignSGD
+from .reference import from_reference, reference_config
 from .trm import TRMInner
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "TRMInner",
     "TrainConfig",
     "act_loss",
+    "from_reference",
+    "reference_config",
     "load_model_state",
     "softmax_cross_entropy",
     "stablemax_cross_entropy",
