@@ -57,15 +57,78 @@ def collect(
     task_ids, pair_indices, dihedrals, colour_maps, predictions, q_halt, offsets=None
 ) -> dict[tuple[str, int], Ballot]:
     """Ballots from per-example arrays (one entry per test example of every version)."""
-    ballots: dict[tuple[str, int], Ballot] = defaultdict(Ballot)
-    confidence = 1.0 / (1.0 + np.exp(-np.asarray(q_halt, dtype=np.float64)))
+    grids = []
     for i in range(len(task_ids)):
         offset = (0, 0) if offsets is None else tuple(int(v) for v in offsets[i])
-        grid = undo(predictions[i], dihedrals[i], colour_maps[i], offset)
-        ballot = ballots[(str(task_ids[i]), int(pair_indices[i]))]
+        grids.append(undo(predictions[i], dihedrals[i], colour_maps[i], offset))
+    return ballots_of(task_ids, pair_indices, grids, sigmoid(q_halt))
+
+
+def sigmoid(logits) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+
+
+def ballots_of(task_ids, pair_indices, grids, confidence) -> dict[tuple[str, int], Ballot]:
+    """Ballots from grids already in the raw task's frame (None: the example drew no grid)."""
+    ballots: dict[tuple[str, int], Ballot] = defaultdict(Ballot)
+    for task, pair, grid, conf in zip(task_ids, pair_indices, grids, confidence, strict=True):
+        ballot = ballots[(str(task), int(pair))]
         if grid is not None:
-            ballot.add(grid, float(confidence[i]))
+            ballot.add(grid, float(conf))
     return dict(ballots)
+
+
+PASS_KS = (1, 2, 10, 100, 1000)
+
+
+def ks_for(versions: int) -> tuple[int, ...]:
+    """The pass@k worth reporting with ``versions`` voters: past that, more k changes nothing."""
+    return tuple(k for k in PASS_KS if k <= max(versions, 2))
+
+
+def submission(ballots: dict[tuple[str, int], Ballot], tasks: dict[str, int]) -> dict:
+    """The ARC Prize (Kaggle) layout: ``{task: [{"attempt_1": grid, "attempt_2": grid}, ...]}``,
+    one entry per test input in pair order. ``tasks``: test-input count per task. A test input
+    with fewer than two candidates repeats its best one (or answers [[0]] when it has none).
+    """
+    out: dict[str, list[dict]] = {}
+    for task in sorted(tasks):
+        entries = []
+        for pair in range(tasks[task]):
+            ballot = ballots.get((task, pair))
+            top = [c.grid.tolist() for c in ballot.ranked()[:2]] if ballot else []
+            top = (top or [[[0]]]) * 2
+            entries.append({"attempt_1": top[0], "attempt_2": top[1]})
+        out[task] = entries
+    return out
+
+
+def voter_curve(
+    versions, task_ids, pair_indices, grids, confidence, truth, k: int = 2
+) -> list[dict]:
+    """pass@k when only versions 0..n-1 vote, for n = 1, 2, 4, ... and all: how many
+    augmentations inference needs."""
+    versions = np.asarray(versions)
+    most = int(versions.max()) + 1 if len(versions) else 1
+    counts = sorted({*(2**p for p in range(most.bit_length()) if 2**p < most), most})
+    rows = []
+    for n in counts:
+        keep = np.flatnonzero(versions < n)
+        ballots = ballots_of(
+            [task_ids[i] for i in keep],
+            [pair_indices[i] for i in keep],
+            [grids[i] for i in keep],
+            [confidence[i] for i in keep],
+        )
+        scores = pass_at_k(ballots, truth, (k,))
+        rows.append(
+            {
+                "versions": n,
+                f"pass@{k}": scores[f"pass@{k}"],
+                f"pass@{k}_fractional": scores[f"pass@{k}_fractional"],
+            }
+        )
+    return rows
 
 
 def pass_at_k(
@@ -75,20 +138,23 @@ def pass_at_k(
 ) -> dict[str, float]:
     """Fraction of tasks whose every test input is solved within the top k, for each k.
 
-    Also reports the successor's fractional score (per test input, averaged per task).
+    Also the ARC Prize's score (``_fractional``: per task, the share of its test inputs solved,
+    averaged over tasks) and the share of all test inputs solved (``_per_test_input``).
     """
     tasks: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for key in truth:
         tasks[key[0]].append(key)
     out: dict[str, float] = {}
     for k in ks:
-        solved, fractional = 0, 0.0
+        solved, fractional, inputs = 0, 0.0, 0
         for keys in tasks.values():
             hits = [_hit(ballots.get(key), truth[key], k) for key in keys]
             solved += all(hits)
             fractional += sum(hits) / len(hits)
+            inputs += sum(hits)
         out[f"pass@{k}"] = solved / max(len(tasks), 1)
         out[f"pass@{k}_fractional"] = fractional / max(len(tasks), 1)
+        out[f"pass@{k}_per_test_input"] = inputs / max(len(truth), 1)
     out["tasks"] = len(tasks)
     out["test_inputs"] = len(truth)
     return out

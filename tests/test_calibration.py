@@ -38,3 +38,32 @@ def test_plot_writes_a_png(tmp_path):
     conf = rng.random(500)
     path = plot(calibrate(conf, rng.random(500) < conf), tmp_path / "c.png")
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_numbers_against_a_hand_computed_table():
+    # bins of width 0.5: [0, 0.5) holds 0.1 (right), 0.3 (wrong); [0.5, 1] holds 0.6 (right),
+    # 0.96 (wrong), 0.98 (right).
+    conf = np.array([0.1, 0.3, 0.6, 0.96, 0.98])
+    hit = np.array([True, False, True, False, True])
+    cal = calibrate(conf, hit, bins=2)
+    assert cal.counts.tolist() == [2, 3]
+    np.testing.assert_allclose(cal.confidence, [0.2, (0.6 + 0.96 + 0.98) / 3])
+    np.testing.assert_allclose(cal.accuracy, [0.5, 2 / 3])
+    ece = (2 * abs(0.5 - 0.2) + 3 * abs(2 / 3 - 2.54 / 3)) / 5
+    assert cal.ece == pytest.approx(ece)
+    brier = (0.9**2 + 0.3**2 + 0.4**2 + 0.96**2 + 0.02**2) / 5
+    assert cal.brier == pytest.approx(brier)
+    x, y = conf - conf.mean(), hit - hit.mean()
+    assert cal.pearson_r == pytest.approx((x * y).sum() / np.sqrt((x * x).sum() * (y * y).sum()))
+    assert cal.pearson_r_bins == pytest.approx(1.0)  # two bins: both rise together
+    assert cal.confident_wrong == 1 and cal.unconfident_right == 1
+    assert cal.as_dict()["examples"] == 5
+
+
+def test_scatter_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    from arcdata.calibration import scatter
+
+    rng = np.random.default_rng(2)
+    path = scatter(rng.random(50), rng.random(50), tmp_path / "s.png", "t")
+    assert path.read_bytes()[:4] == b"\x89PNG"

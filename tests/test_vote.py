@@ -55,3 +55,58 @@ def test_votes_rank_by_count_then_confidence_and_pass_at_k():
     truth = {(k, 0): right for k in "abcd"}
     scores = pass_at_k(ballots, truth)
     assert scores["pass@1"] == 0.5 and scores["pass@2"] == 0.75 and scores["tasks"] == 4
+
+
+def _independent_arc_prize_score(submission: dict, answers: dict) -> float:
+    """Written from the ARC Prize rule, apart from arcdata: a test input is right when either
+    attempt equals it cell for cell; a task scores its share of right test inputs."""
+    total = 0.0
+    for task, tests in answers.items():
+        right = 0
+        for i, answer in enumerate(tests):
+            attempts = submission[task][i]
+            right += any(attempts[a] == answer for a in ("attempt_1", "attempt_2"))
+        total += right / len(tests)
+    return total / len(answers)
+
+
+def test_right_grid_under_every_version_wins_and_submission_scores():
+    from arcdata.hrm.report import score_submission
+    from arcdata.vote import ks_for, submission, voter_curve
+
+    rng = np.random.default_rng(3)
+    right = rng.integers(0, 10, (2, 3)).astype(np.uint8)
+    other = rng.integers(0, 10, (3, 3)).astype(np.uint8)
+    rows = []  # every version predicts the right grid under its own transform
+    for v in range(8):
+        cmap = colour.random_map(rng)
+        rows.append(("t1", 0, v, v, colour.to_string(cmap), predicted(right, v, cmap), -1.0))
+    # t1 pair 1 and t2: versions 0..3 say "other", 4..7 disagree among themselves
+    for v in range(8):
+        grid = other if v < 4 else (other + v) % 10
+        rows.append(("t1", 1, v, 0, "0123456789", predicted(grid, 0, colour.IDENTITY), 0.0))
+        rows.append(("t2", 0, v, 0, "0123456789", predicted(grid, 0, colour.IDENTITY), 0.0))
+    cols = list(zip(*rows, strict=True))
+    ballots = collect(cols[0], cols[1], cols[3], cols[4], np.stack(cols[5]), np.array(cols[6]))
+    top = ballots[("t1", 0)].ranked()[0]
+    assert top.votes == 8 and np.array_equal(top.grid, right)
+    # truth: t1 = (right, (other+5)%10: only one vote, at rank >= 2), t2 = other
+    late = (other + 5) % 10
+    truth = {("t1", 0): right, ("t1", 1): late, ("t2", 0): other}
+    assert ks_for(8) == (1, 2) and ks_for(1000) == (1, 2, 10, 100, 1000)
+    scores = pass_at_k(ballots, truth, (1, 2, 10))
+    # by hand: t1 pair 0 right at rank 1; t1 pair 1 "late" is one of 4 single votes behind
+    # "other" (4 votes): within the top 10 but not the top 2; t2 right at rank 1.
+    assert scores["pass@1"] == 0.5 and scores["pass@2"] == 0.5 and scores["pass@10"] == 1.0
+    assert scores["pass@1_fractional"] == (0.5 + 1) / 2
+    assert scores["pass@1_per_test_input"] == 2 / 3
+    sub = submission(ballots, {"t1": 2, "t2": 1})
+    assert set(sub) == {"t1", "t2"} and len(sub["t1"]) == 2
+    assert sub["t1"][0]["attempt_1"] == right.tolist()
+    answers = {"t1": [right.tolist(), late.tolist()], "t2": [other.tolist()]}
+    independent = _independent_arc_prize_score(sub, answers)
+    assert independent == score_submission(sub, truth) == scores["pass@2_fractional"]
+    grids = [undo(t, d, c) for t, d, c in zip(cols[5], cols[3], cols[4], strict=True)]
+    curve = voter_curve(cols[2], cols[0], cols[1], grids, [0.5] * len(grids), truth)
+    assert [r["versions"] for r in curve] == [1, 2, 4, 8]
+    assert all(r["pass@2"] == 0.5 for r in curve)

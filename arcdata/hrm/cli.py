@@ -121,6 +121,21 @@ def train_cmd(
 @click.option(
     "--pictures", default=4, show_default=True, help="Examples whose reasoning steps are drawn."
 )
+@click.option(
+    "--halt",
+    type=click.Choice(["max", "q"]),
+    default="max",
+    show_default=True,
+    help="max: every segment (the reference's evaluation); q: a slot stops when the model's "
+    "halting rule fires and takes the next example.",
+)
+@click.option(
+    "--ids",
+    type=click.Choice(["real", "blank"]),
+    default="real",
+    show_default=True,
+    help="blank: also score with every puzzle id set to 0, reported beside the real ids.",
+)
 @click.option("--device", default="auto", show_default=True)
 def evaluate_cmd(
     run_dir: Path,
@@ -131,18 +146,27 @@ def evaluate_cmd(
     batch_size: int,
     max_examples: int | None,
     pictures: int,
+    halt: str,
+    ids: str,
     device: str,
 ) -> None:
     """Score a trained HRM (RUN_DIR from `arcdata train`) on a built DATASET.
 
     \b
     Writes to --out:
-      metrics.json          exact/token accuracy, q-halt accuracy, ARC pass@1/pass@2
-                            (votes across augmented versions), Maze valid-shortest-path
-                            rate, calibration of sigmoid(q_halt)
-      calibration.png       reliability diagram of the halting confidence
+      metrics.json          exact/token accuracy, q-halt accuracy, ARC pass@k (votes
+                            across augmented versions), the ARC Prize score, pass@2 by
+                            voters, Sudoku valid-completed and Maze valid-shortest-path
+                            rates, the halting rules side by side, calibration
+      predictions.parquet   per example: task, version, pair, input/predicted/target
+                            grids in the raw frame, q_halt/q_continue/exactness after
+                            every segment, segments used, exact, token accuracy
+      submission.json       ARC: two attempts per test input (ARC Prize layout)
+      calibration.png       reliability diagram: accuracy per confidence bin, counts
+      pixel_accuracy.png    per-pixel accuracy against confidence, with Pearson r
+      segments.png          segments per example under each halting rule
+      voters.png            ARC: pass@2 against the number of versions that vote
       reasoning_steps.png   the answer after every segment, for the first examples
-      predictions.parquet   per example: task, version, pair, q_halt, exact
     """
     from arcdata.stream import PuzzleStream
 
@@ -152,9 +176,15 @@ def evaluate_cmd(
     dev = pick_device(device)
     model = load_trained(run_dir, dev, checkpoint)
     stream = PuzzleStream(str(dataset), split, batch_size=batch_size, mode="eval")
-    preds = predict(model, stream, dev, max_examples=max_examples, trace=pictures)
+    preds = predict(model, stream, dev, halt=halt, max_examples=max_examples, trace=pictures)
+    blank = None
+    if ids == "blank":
+        stream = PuzzleStream(str(dataset), split, batch_size=batch_size, mode="eval")
+        blank = predict(
+            model, stream, dev, halt=halt, ids="blank", max_examples=max_examples, trace=0
+        )
     target = out or run_dir / f"eval-{split}"
-    metrics = write_report(dataset, split, preds, target)
+    metrics = write_report(dataset, split, preds, target, blank=blank)
     shown = {k: v for k, v in metrics.items() if isinstance(v, float)}
     click.echo(", ".join(f"{k} {v:.4f}" for k, v in shown.items()))
     click.echo(f"report: {target}")

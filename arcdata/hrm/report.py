@@ -1,20 +1,25 @@
 """What ``arcdata evaluate`` reports: a trained HRM scored on a split the way papers do, with pictures.
 
-Every example runs all ``halt_max_steps`` segments (:func:`arcdata.hrm.evaluate.run_segments`). Then, per family:
+Every example runs under a halting rule (:mod:`arcdata.hrm.infer`; ``max``: every segment).
+Each prediction is cropped and mapped back through its version's inverse transform into the raw
+task's frame, and ``predictions.parquet`` keeps it with q_halt/q_continue after every segment.
+Every number below is computed from that table (:func:`summarise`), so a report can be rebuilt
+from it without the model. Per family:
 
-* ARC: each test input was predicted once per augmented version; predictions are mapped back
-  through their version's inverse transform and vote (:mod:`arcdata.vote`), giving pass@1/2.
-* Sudoku: exact accuracy. Maze: exact accuracy and the fair score, "a valid shortest path".
+* ARC: the versions of each test input vote (:mod:`arcdata.vote`): pass@k, the ARC Prize score
+  of ``submission.json`` (two attempts per test input), pass@2 against the number of voters.
+* Sudoku: exact accuracy and the share of valid completed grids that keep the givens.
+* Maze: exact accuracy and the fair score, "a valid shortest path".
 
-Always: token / exact accuracy, calibration of sigmoid(q_halt) against exactness
-(:mod:`arcdata.calibration`, with a reliability diagram), and pictures of the reasoning steps
-(the model's answer after each segment) for the first few examples.
+Always: token / exact accuracy, the halting rules side by side (a ``max`` run also tells what
+the model's own rule would have answered, from its per-segment record), calibration of
+sigmoid(q_halt) against exactness (:mod:`arcdata.calibration`), and the reasoning steps of the
+first few examples.
 """
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,73 +27,15 @@ import polars as pl
 import torch
 
 from arcdata import jsonio
+from arcdata.augment.transform import Transform
+from arcdata.calibration import pearson
 from arcdata.dataset import shard_paths
 from arcdata.storage.manifest import read_manifest
-from arcdata.tokens import IGNORE_LABEL, crop, get_codec, token_values
+from arcdata.tokens import crop, get_codec, token_values
+from arcdata.vote import sigmoid
 
 from .act import HRM
-from .data import to_device
-from .evaluate import run_segments
-
-
-@dataclass
-class Predictions:
-    example_index: np.ndarray  # int64 [N] row of the split
-    tokens: np.ndarray  # uint8 [N, L] argmax after the last segment
-    q_halt: np.ndarray  # float32 [N] q_halt logit after the last segment
-    exact: np.ndarray  # bool [N]
-    token_accuracy: np.ndarray  # float32 [N]
-    trace: np.ndarray  # uint8 [T, steps, L] answers after every segment, first T examples
-    trace_rows: np.ndarray  # int64 [T] their example indices
-
-
-@torch.no_grad()
-def predict(
-    model: HRM, batches, device: torch.device, *, max_examples: int | None = None, trace: int = 4
-) -> Predictions:
-    """Run every segment on every (real) example of an eval-mode stream."""
-    model.eval()
-    steps = model.config.halt_max_steps
-    out: dict[str, list] = {k: [] for k in ("idx", "tok", "q", "exact", "acc")}
-    traced: list[np.ndarray] = []
-    traced_rows: list[np.ndarray] = []
-    seen = 0
-    for batch in batches:
-        batch = to_device(batch, device)
-        real = int(batch["count"]) if "count" in batch else batch["inputs"].shape[0]
-        if max_examples is not None:  # exactly max_examples, even mid-batch
-            real = min(real, max_examples - seen)
-        want_trace = max(0, min(trace - sum(len(t) for t in traced), real))
-        seg = run_segments(model, batch, trace=want_trace)
-        output = seg.output
-        labels = batch["labels"][:real]
-        pred = output.logits[:real].argmax(-1)
-        valid = labels != IGNORE_LABEL
-        correct = (pred == labels) | ~valid
-        out["idx"].append(batch["example_index"][:real].cpu().numpy())
-        out["tok"].append(pred.to(torch.uint8).cpu().numpy())
-        out["q"].append(output.q_halt_logits[:real].float().cpu().numpy())
-        out["exact"].append(correct.all(-1).cpu().numpy())
-        out["acc"].append(
-            ((pred == labels) & valid).sum(-1).float().div(valid.sum(-1).clamp(min=1)).cpu().numpy()
-        )
-        if seg.trace is not None:
-            traced.append(seg.trace.cpu().numpy())
-            traced_rows.append(batch["example_index"][:want_trace].cpu().numpy())
-        seen += real
-        if max_examples is not None and seen >= max_examples:
-            break
-    cat = {k: np.concatenate(v) if v else np.zeros(0) for k, v in out.items()}
-    seq = cat["tok"].shape[1] if cat["tok"].ndim == 2 else 0
-    return Predictions(
-        cat["idx"].astype(np.int64),
-        cat["tok"].astype(np.uint8).reshape(-1, seq),
-        cat["q"].astype(np.float32),
-        cat["exact"].astype(bool),
-        cat["acc"].astype(np.float32),
-        np.concatenate(traced) if traced else np.zeros((0, steps, seq), np.uint8),
-        np.concatenate(traced_rows) if traced_rows else np.zeros(0, np.int64),
-    )
+from .infer import Predictions, predict  # noqa: F401 (predict: the entry point)
 
 
 def split_rows(dataset: Path, split: str) -> pl.DataFrame:
@@ -102,37 +49,182 @@ def _grid(row: dict, kind: str) -> np.ndarray:
     return np.frombuffer(row[kind], np.uint8).reshape(row[f"{kind}_h"], row[f"{kind}_w"])
 
 
-def family_scores(codec: str, rows: pl.DataFrame, preds: Predictions) -> dict:
-    """The headline score of each puzzle family."""
-    if codec == "arc":
-        from arcdata.vote import collect, pass_at_k
+GRID_COLUMNS = ("input", "prediction", "target")
 
-        meta = rows[preds.example_index.tolist()]
-        ballots = collect(
-            meta["task_id"].to_list(),
-            meta["pair_index"].to_list(),
-            meta["dihedral"].to_list(),
-            meta["colour_map"].to_list(),
-            preds.tokens,
-            preds.q_halt,
-            np.stack([meta["offset_r"], meta["offset_c"]], 1),
-        )
-        truth = {
-            (r["task_id"], r["pair_index"]): _grid(r, "output")
-            for r in rows.filter((pl.col("version") == 0) & (pl.col("role") == "test")).iter_rows(
-                named=True
-            )
-        }
-        return pass_at_k(ballots, truth)
+
+def raw_frame_grid(row: dict, grid: np.ndarray | None) -> np.ndarray | None:
+    """``grid`` (in ``row``'s version frame) mapped back into the raw task's frame."""
+    if grid is None or grid.size == 0:
+        return None
+    if row.get("colour_map") is None:
+        return grid
+    return Transform.from_row(row).invert(grid)[0]
+
+
+def prediction_grid(codec, row: dict, tokens: np.ndarray) -> np.ndarray | None:
+    """The grid a predicted token row draws, in the version's frame (None: none drawn)."""
+    if codec.eos_border:
+        return crop(codec, tokens, (row["offset_r"], row["offset_c"]))
+    return token_values(codec, tokens)[: row["output_h"], : row["output_w"]]
+
+
+def prediction_frame(codec_name: str, rows: pl.DataFrame, preds: Predictions) -> pl.DataFrame:
+    """One row per scored example: where it comes from, its raw-frame grids, its record."""
+    codec = get_codec(codec_name)
+    meta = rows[preds.example_index.tolist()]
+    grids: dict[str, list] = {k: [] for k in GRID_COLUMNS}
+    for r, tokens in zip(meta.iter_rows(named=True), preds.tokens, strict=True):
+        grids["input"].append(raw_frame_grid(r, _grid(r, "input")))
+        grids["prediction"].append(raw_frame_grid(r, prediction_grid(codec, r, tokens)))
+        grids["target"].append(raw_frame_grid(r, _grid(r, "output")))
+    columns = [pl.Series(c, meta[c]) for c in ("example_index", "task_id", "version", "role")]
+    columns.append(pl.Series("pair_index", meta["pair_index"]))
+    for name, values in grids.items():
+        columns += [
+            pl.Series(name, [None if g is None else g.tobytes() for g in values], pl.Binary),
+            pl.Series(f"{name}_h", [0 if g is None else g.shape[0] for g in values], pl.UInt8),
+            pl.Series(f"{name}_w", [0 if g is None else g.shape[1] for g in values], pl.UInt8),
+        ]
+    columns += [
+        pl.Series("q_halt", preds.q_halt_steps.tolist(), pl.List(pl.Float32)),
+        pl.Series("q_continue", preds.q_continue_steps.tolist(), pl.List(pl.Float32)),
+        pl.Series("exact_per_segment", preds.exact_steps.tolist(), pl.List(pl.Boolean)),
+        pl.Series("segments", preds.segments, pl.Int16),
+        pl.Series("exact", preds.exact, pl.Boolean),
+        pl.Series("token_accuracy", preds.token_accuracy, pl.Float32),
+        pl.Series("confidence", sigmoid(preds.q_halt), pl.Float64),
+    ]
+    return pl.DataFrame(columns)
+
+
+def frame_grid(row: dict, name: str) -> np.ndarray | None:
+    """A grid column of :func:`prediction_frame` back as an array (None where null)."""
+    if row[name] is None:
+        return None
+    return np.frombuffer(row[name], np.uint8).reshape(row[f"{name}_h"], row[f"{name}_w"])
+
+
+def family_scores(codec: str, frame: pl.DataFrame) -> dict:
+    """The headline score of each puzzle family, from the predictions table."""
+    items = list(frame.iter_rows(named=True))
+    if codec == "arc":
+        return arc_scores(frame)[0]
+    if codec.startswith("sudoku"):
+        from arcdata.sudoku.board import agrees, is_valid_solution
+
+        ok = [
+            g is not None
+            and g.shape == p.shape
+            and bool(is_valid_solution(g))
+            and bool(agrees(p, g))
+            for g, p in ((frame_grid(r, "prediction"), frame_grid(r, "input")) for r in items)
+        ]
+        return {"valid_completed_grids": float(np.mean(ok)) if ok else 0.0}
     if codec == "maze":
         from arcdata.maze.paths import valid_shortest_paths
 
-        meta = rows[preds.example_index.tolist()]
-        questions = np.stack([_grid(r, "input") for r in meta.iter_rows(named=True)])
-        answers = token_values(get_codec("maze"), preds.tokens)
-        ok = valid_shortest_paths(questions, answers.reshape(questions.shape))
-        return {"valid_shortest_path": float(ok.mean()) if len(ok) else 0.0}
+        if not items:
+            return {"valid_shortest_path": 0.0}
+        questions = np.stack([frame_grid(r, "input") for r in items])
+        answers = np.stack([frame_grid(r, "prediction") for r in items]).clip(0, 4)
+        ok = valid_shortest_paths(questions, answers.astype(np.uint8))
+        return {"valid_shortest_path": float(ok.mean())}
     return {}
+
+
+def arc_scores(frame: pl.DataFrame) -> tuple[dict, dict]:
+    """ARC metrics (pass@k, voters table, calibration after voting) and ``submission.json``."""
+    from arcdata.calibration import calibrate
+    from arcdata.vote import ballots_of, ks_for, pass_at_k, submission, voter_curve
+
+    test = frame.filter(pl.col("role") == "test")
+    items = list(test.iter_rows(named=True))
+    tasks = [r["task_id"] for r in items]
+    pairs = [r["pair_index"] for r in items]
+    grids = [frame_grid(r, "prediction") for r in items]
+    conf = [r["confidence"] for r in items]
+    truth: dict[tuple[str, int], np.ndarray] = {}
+    for r in items:
+        truth.setdefault((r["task_id"], int(r["pair_index"])), frame_grid(r, "target"))
+    ballots = ballots_of(tasks, pairs, grids, conf)
+    versions = test.group_by("task_id", "pair_index").len()["len"]
+    most = int(versions.max()) if len(versions) else 1
+    scores = pass_at_k(ballots, truth, ks_for(most))
+    scores["versions_per_test_input"] = most
+    scores["pass@2_by_voters"] = voter_curve(
+        test["version"].to_numpy(), tasks, pairs, grids, conf, truth
+    )
+    counts: dict[str, int] = {}
+    for task, pair in truth:
+        counts[task] = max(counts.get(task, 0), pair + 1)
+    sub = submission(ballots, counts)
+    scores["submission_score"] = score_submission(sub, truth)
+    # Calibration after voting: the confidence of the chosen (top) grid against its rightness.
+    per_input = {key: _top(ballots.get(key), answer) for key, answer in truth.items()}
+    by_task: dict[str, list[tuple[float, bool]]] = {}
+    for (task, _), pair_result in per_input.items():
+        by_task.setdefault(task, []).append(pair_result)
+    task_conf = np.array([np.mean([c for c, _ in v]) for v in by_task.values()])
+    task_hit = np.array([all(h for _, h in v) for v in by_task.values()])
+    scores["calibration_voted_test_inputs"] = calibrate(
+        np.array([c for c, _ in per_input.values()]), np.array([h for _, h in per_input.values()])
+    ).as_dict()
+    scores["calibration_voted_tasks"] = calibrate(task_conf, task_hit).as_dict()
+    return scores, sub
+
+
+def _top(ballot, answer: np.ndarray) -> tuple[float, bool]:
+    if ballot is None or not ballot.candidates:
+        return 0.0, False
+    best = ballot.ranked()[0]
+    return best.confidence, bool(best.grid.shape == answer.shape and (best.grid == answer).all())
+
+
+def score_submission(sub: dict, truth: dict[tuple[str, int], np.ndarray]) -> float:
+    """The ARC Prize rule: a test input scores 1 when either attempt equals its answer; a task
+    scores the mean over its test inputs; the score is the mean over tasks."""
+    per_task = []
+    for task, entries in sub.items():
+        hits = []
+        for pair, entry in enumerate(entries):
+            answer = truth[(task, pair)].tolist()
+            hits.append(entry["attempt_1"] == answer or entry["attempt_2"] == answer)
+        per_task.append(np.mean(hits) if hits else 0.0)
+    return float(np.mean(per_task)) if per_task else 0.0
+
+
+def halting_table(frame: pl.DataFrame, halt: str, q_halt_alone: bool) -> dict:
+    """The halting rules side by side: segments (mean, histogram), compute saved, accuracy."""
+    n = len(frame)
+    if n == 0:
+        return {"run": halt}
+    q_h = np.array(frame["q_halt"].to_list(), np.float64)
+    q_c = np.array(frame["q_continue"].to_list(), np.float64)
+    exact_steps = np.array(frame["exact_per_segment"].to_list(), bool)
+    max_steps = q_h.shape[1]
+    segments = frame["segments"].to_numpy().astype(np.int64)
+
+    def column(seg: np.ndarray, exact: np.ndarray, **extra) -> dict:
+        hist = np.bincount(seg, minlength=max_steps + 1)[1:]
+        return {
+            "exact_accuracy": float(exact.mean()),
+            "segments_mean": float(seg.mean()),
+            "segments_histogram": {str(k + 1): int(c) for k, c in enumerate(hist)},
+            "compute_saved": float(1.0 - seg.sum() / (n * max_steps)),
+            **extra,
+        }
+
+    table = {"run": halt, "max_segments": max_steps}
+    exact = frame["exact"].to_numpy()
+    if halt == "max":
+        table["max"] = column(segments, exact)
+        fires = (q_h > 0) if q_halt_alone else (q_h > q_c)
+        fires[:, -1] = True
+        first = fires.argmax(1)
+        table["q"] = column(first + 1, exact_steps[np.arange(n), first], simulated=True)
+    else:
+        table["q"] = column(segments, exact, simulated=False)
+    return table
 
 
 def trace_picture(codec_name: str, rows: pl.DataFrame, preds: Predictions, path: Path) -> None:
@@ -165,38 +257,126 @@ def _answer(codec, tokens: np.ndarray, offset, shape) -> np.ndarray:
     return token_values(codec, tokens)[: shape[0], : shape[1]]
 
 
-def write_report(dataset: Path, split: str, preds: Predictions, out: Path) -> dict:
-    from arcdata.calibration import calibrate, plot
+def summarise(codec: str, frame: pl.DataFrame, halt: str, q_halt_alone: bool) -> dict:
+    """Every number of the report, from the predictions table alone."""
+    from arcdata.calibration import calibrate
 
+    n = len(frame)
+    exact = frame["exact"].to_numpy()
+    conf = frame["confidence"].to_numpy()
+    q_last = np.log(conf / np.clip(1 - conf, 1e-300, None)) if n else conf
+    return {
+        "examples": n,
+        "exact_accuracy": float(exact.mean()) if n else 0.0,
+        "token_accuracy": float(frame["token_accuracy"].mean()) if n else 0.0,
+        "q_halt_accuracy": float(((q_last >= 0) == exact).mean()) if n else 0.0,
+        **family_scores(codec, frame),
+        "halting": halting_table(frame, halt, q_halt_alone),
+        "calibration": calibrate(conf, exact).as_dict(),
+        "pixel_accuracy_pearson_r": pearson(conf, frame["token_accuracy"].to_numpy()),
+    }
+
+
+def write_report(
+    dataset: Path,
+    split: str,
+    preds: Predictions,
+    out: Path,
+    blank: Predictions | None = None,
+) -> dict:
+    """Write predictions, metrics, submission and pictures to ``out``; return the metrics.
+    ``blank``: the same examples with every puzzle id set to 0, reported beside."""
     out.mkdir(parents=True, exist_ok=True)
     codec = read_manifest(dataset)["codec"]
     rows = split_rows(dataset, split)
-    confidence = 1.0 / (1.0 + np.exp(-preds.q_halt.astype(np.float64)))
-    cal = calibrate(confidence, preds.exact)
+    frame = prediction_frame(codec, rows, preds)
+    frame.write_parquet(out / "predictions.parquet")
     metrics = {
         "split": split,
-        "examples": int(len(preds.exact)),
-        "exact_accuracy": float(preds.exact.mean()) if len(preds.exact) else 0.0,
-        "token_accuracy": float(preds.token_accuracy.mean()) if len(preds.exact) else 0.0,
-        "q_halt_accuracy": float(((preds.q_halt >= 0) == preds.exact).mean())
-        if len(preds.exact)
-        else 0.0,
-        **family_scores(codec, rows, preds),
-        "calibration": cal.as_dict(),
+        "halt": preds.halt,
+        "ids": preds.ids,
+        **summarise(codec, frame, preds.halt, preds.q_halt_alone),
     }
+    if codec == "arc":
+        sub = arc_scores(frame)[1]
+        (out / "submission.json").write_text(jsonio.dumps(sub) + "\n")
+    if blank is not None:
+        blank_frame = prediction_frame(codec, rows, blank)
+        blank_frame.write_parquet(out / "predictions_blank_ids.parquet")
+        metrics["ids_blank"] = summarise(codec, blank_frame, blank.halt, blank.q_halt_alone)
     (out / "metrics.json").write_text(jsonio.dumps(metrics, indent=1) + "\n")
     with contextlib.suppress(ImportError):  # matplotlib is optional
-        plot(cal, out / "calibration.png")
+        write_plots(metrics, frame, out)
     trace_picture(codec, rows, preds, out / "reasoning_steps.png")
-    meta = rows[preds.example_index.tolist()].select(
-        "example_index", "task_id", "version", "role", "pair_index"
-    )
-    meta.with_columns(
-        pl.Series("q_halt", preds.q_halt),
-        pl.Series("exact", preds.exact),
-        pl.Series("token_accuracy", preds.token_accuracy),
-    ).write_parquet(out / "predictions.parquet")
     return metrics
+
+
+def write_plots(metrics: dict, frame: pl.DataFrame, out: Path) -> None:
+    from arcdata.calibration import calibrate, plot, scatter
+
+    conf, exact = frame["confidence"].to_numpy(), frame["exact"].to_numpy()
+    plot(calibrate(conf, exact), out / "calibration.png", "Halting confidence, per example")
+    scatter(
+        conf,
+        frame["token_accuracy"].to_numpy(),
+        out / "pixel_accuracy.png",
+        "Per-pixel accuracy against halting confidence",
+    )
+    plot_segments(metrics["halting"], out / "segments.png")
+    if "pass@2_by_voters" in metrics:
+        plot_voters(metrics["pass@2_by_voters"], out / "voters.png")
+
+
+def plot_segments(table: dict, path: Path) -> None:
+    """Histogram of segments per example under each halting rule."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    rules = [r for r in ("max", "q") if r in table]
+    width = 0.8 / max(len(rules), 1)
+    for i, rule in enumerate(rules):
+        hist = table[rule]["segments_histogram"]
+        xs = np.array([int(k) for k in hist]) + (i - (len(rules) - 1) / 2) * width
+        label = f"--halt {rule}: mean {table[rule]['segments_mean']:.2f}, "
+        label += f"exact {table[rule]['exact_accuracy']:.3f}"
+        ax.bar(xs, list(hist.values()), width=width, label=label)
+    ax.set_xlabel("segments run")
+    ax.set_ylabel("examples")
+    ax.set_title("Segments per example")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_voters(curve: list[dict], path: Path) -> None:
+    """pass@2 against the number of versions that vote."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    xs = [row["versions"] for row in curve]
+    ax.plot(xs, [row["pass@2"] for row in curve], "o-", label="pass@2, all-or-nothing per task")
+    ax.plot(
+        xs,
+        [row["pass@2_fractional"] for row in curve],
+        "s--",
+        label="pass@2, ARC Prize (per test input)",
+    )
+    ax.set_xscale("log", base=2)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("versions that vote")
+    ax.set_ylabel("score")
+    ax.set_title("How many augmentations inference needs")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
 def load_trained(run_dir: Path, device: torch.device, checkpoint: Path | None = None) -> HRM:

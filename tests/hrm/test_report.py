@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import polars as pl
 import pytest
 import torch
 from click.testing import CliRunner
@@ -32,6 +33,8 @@ class Stub(nn.Module):
         return Carry(z, z, torch.zeros(b, dtype=torch.int32), torch.ones(b, dtype=torch.bool))
 
     def forward(self, carry, batch):
+        steps = torch.where(carry.halted, 0, carry.steps) + 1
+        carry = Carry(carry.z_H, carry.z_L, steps, steps >= self.config.halt_max_steps)
         wide = batch["labels"].long()  # a model widens the stream's narrow tokens on its device
         labels = wide.clamp(min=0) if self.oracle else torch.zeros_like(wide)
         logits = nn.functional.one_hot(labels, 12).float()
@@ -58,6 +61,17 @@ def test_oracle_passes_and_blank_fails(dataset, tmp_path, oracle):
     assert metrics["q_halt_accuracy"] == 1.0
     assert (tmp_path / "r" / "reasoning_steps.png").read_bytes()[:4] == b"\x89PNG"
     assert json.loads((tmp_path / "r" / "metrics.json").read_text())["calibration"]["bins"]
+    frame = pl.read_parquet(tmp_path / "r" / "predictions.parquet")
+    assert len(frame) == stream.num_examples and frame["q_halt"].list.len().max() == 2
+    for row in frame.iter_rows(named=True):  # predicted grids are in the raw task's frame
+        assert (row["prediction"] == row["target"]) == oracle
+        assert row["task_id"] in metrics_task_ids(tmp_path / "r")
+    assert metrics["submission_score"] == expected
+    assert metrics["halting"]["q"]["segments_mean"] == (1.0 if oracle else 2.0)
+
+
+def metrics_task_ids(folder):
+    return set(json.loads((folder / "submission.json").read_text()))
 
 
 def test_train_then_evaluate_from_the_command_line(dataset, tmp_path):
@@ -88,11 +102,26 @@ def test_train_then_evaluate_from_the_command_line(dataset, tmp_path):
     ]
     res = CliRunner().invoke(main, ["train", str(dataset), "--out", str(run), *tiny])
     assert res.exit_code == 0, res.output
-    res = CliRunner().invoke(
-        main,
-        ["evaluate", str(run), str(dataset), "--batch-size", "8", "--out", str(tmp_path / "rep")],
-    )
-    assert res.exit_code == 0, res.output
-    metrics = json.loads((tmp_path / "rep" / "metrics.json").read_text())
-    assert {"pass@1", "pass@2", "exact_accuracy", "calibration"} <= set(metrics)
-    assert np.isfinite(metrics["token_accuracy"])
+    reports = {}
+    for halt in ("max", "q"):
+        folder = tmp_path / f"rep-{halt}"
+        args = ["evaluate", str(run), str(dataset), "--batch-size", "8", "--out", str(folder)]
+        res = CliRunner().invoke(main, [*args, "--halt", halt, "--ids", "blank"])
+        assert res.exit_code == 0, res.output
+        reports[halt] = folder
+        metrics = json.loads((folder / "metrics.json").read_text())
+        assert {"pass@1", "pass@2", "exact_accuracy", "calibration"} <= set(metrics)
+        assert np.isfinite(metrics["token_accuracy"]) and metrics["halt"] == halt
+        assert metrics["ids_blank"]["examples"] == metrics["examples"]
+        for name in ("calibration", "pixel_accuracy", "segments", "voters", "reasoning_steps"):
+            assert (folder / f"{name}.png").read_bytes()[:4] == b"\x89PNG", name
+        for name in ("predictions", "predictions_blank_ids"):
+            assert len(pl.read_parquet(folder / f"{name}.parquet")) == metrics["examples"]
+        sub = json.loads((folder / "submission.json").read_text())
+        assert all({"attempt_1", "attempt_2"} == set(e) for v in sub.values() for e in v)
+    by_max = json.loads((reports["max"] / "metrics.json").read_text())["halting"]
+    by_q = json.loads((reports["q"] / "metrics.json").read_text())["halting"]
+    # The q rule run for real (slots refilled) answers what the max run's record says it would.
+    assert by_q["q"]["segments_histogram"] == by_max["q"]["segments_histogram"]
+    assert by_q["q"]["exact_accuracy"] == by_max["q"]["exact_accuracy"]
+    assert by_max["max"]["compute_saved"] == 0.0
