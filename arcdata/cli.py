@@ -20,6 +20,7 @@ LAZY_COMMANDS = {
     "import": "arcdata.formats.cli:import_cmd",
     "train": "arcdata.hrm.cli:train_cmd",
     "evaluate": "arcdata.hrm.cli:evaluate_cmd",
+    "report": "arcdata.hrm.cli:report_cmd",
 }
 """Commands living in heavier modules (torch): imported only when used, so that ``arcdata
 build`` starts fast and its process stays small."""

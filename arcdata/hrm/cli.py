@@ -188,3 +188,21 @@ def evaluate_cmd(
     shown = {k: v for k, v in metrics.items() if isinstance(v, float)}
     click.echo(", ".join(f"{k} {v:.4f}" for k, v in shown.items()))
     click.echo(f"report: {target}")
+
+
+@click.command("report", cls=ArcdataCommand)
+@click.argument("report_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def report_cmd(report_dir: Path) -> None:
+    """Rebuild metrics.json, submission.json and the plots of REPORT_DIR (written by
+    `arcdata evaluate`) from its predictions.parquet, without the model or the dataset."""
+    from arcdata.errors import InputError
+
+    from .report import rebuild
+
+    try:
+        metrics = rebuild(report_dir)
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    shown = {k: v for k, v in metrics.items() if isinstance(v, float)}
+    click.echo(", ".join(f"{k} {v:.4f}" for k, v in shown.items()))
+    click.echo(f"report: {report_dir}")

@@ -20,6 +20,7 @@ first few examples.
 from __future__ import annotations
 
 import contextlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -132,8 +133,9 @@ def family_scores(codec: str, frame: pl.DataFrame) -> dict:
     return {}
 
 
-def arc_scores(frame: pl.DataFrame) -> tuple[dict, dict]:
-    """ARC metrics (pass@k, voters table, calibration after voting) and ``submission.json``."""
+def arc_scores(frame: pl.DataFrame) -> tuple[dict, dict, tuple[np.ndarray, np.ndarray]]:
+    """ARC metrics (pass@k, voters table, calibration after voting), ``submission.json``, and
+    per task the voted confidence and whether it was solved."""
     from arcdata.calibration import calibrate
     from arcdata.vote import ballots_of, ks_for, pass_at_k, submission, voter_curve
 
@@ -170,7 +172,7 @@ def arc_scores(frame: pl.DataFrame) -> tuple[dict, dict]:
         np.array([c for c, _ in per_input.values()]), np.array([h for _, h in per_input.values()])
     ).as_dict()
     scores["calibration_voted_tasks"] = calibrate(task_conf, task_hit).as_dict()
-    return scores, sub
+    return scores, sub, (task_conf, task_hit)
 
 
 def _top(ballot, answer: np.ndarray) -> tuple[float, bool]:
@@ -291,23 +293,53 @@ def write_report(
     rows = split_rows(dataset, split)
     frame = prediction_frame(codec, rows, preds)
     frame.write_parquet(out / "predictions.parquet")
-    metrics = {
+    blank_frame = None
+    if blank is not None:
+        blank_frame = prediction_frame(codec, rows, blank)
+        blank_frame.write_parquet(out / "predictions_blank_ids.parquet")
+    settings = {
         "split": split,
+        "codec": codec,
         "halt": preds.halt,
         "ids": preds.ids,
-        **summarise(codec, frame, preds.halt, preds.q_halt_alone),
+        "q_halt_alone": preds.q_halt_alone,
     }
+    metrics = write_outputs(settings, frame, out, blank_frame)
+    trace_picture(codec, rows, preds, out / "reasoning_steps.png")
+    return metrics
+
+
+def rebuild(folder: Path) -> dict:
+    """Rewrite metrics, submission and plots of a report folder from its predictions tables
+    alone (no model, no dataset): what ``arcdata report`` runs."""
+    try:
+        old = json.loads((folder / "metrics.json").read_text())
+        frame = pl.read_parquet(folder / "predictions.parquet")
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{folder}: not a report of `arcdata evaluate` ({e})") from None
+    settings = {k: old[k] for k in ("split", "codec", "halt", "ids", "q_halt_alone") if k in old}
+    if "codec" not in settings:
+        raise ValueError(f"{folder}/metrics.json names no codec; evaluate again to rebuild it")
+    blank = folder / "predictions_blank_ids.parquet"
+    return write_outputs(
+        settings, frame, folder, pl.read_parquet(blank) if blank.is_file() else None
+    )
+
+
+def write_outputs(
+    settings: dict, frame: pl.DataFrame, out: Path, blank: pl.DataFrame | None = None
+) -> dict:
+    """metrics.json, submission.json (ARC) and the plots, from the predictions tables."""
+    codec, rule = settings["codec"], settings["halt"]
+    metrics = {**settings, **summarise(codec, frame, rule, settings["q_halt_alone"])}
     if codec == "arc":
         sub = arc_scores(frame)[1]
         (out / "submission.json").write_text(jsonio.dumps(sub) + "\n")
     if blank is not None:
-        blank_frame = prediction_frame(codec, rows, blank)
-        blank_frame.write_parquet(out / "predictions_blank_ids.parquet")
-        metrics["ids_blank"] = summarise(codec, blank_frame, blank.halt, blank.q_halt_alone)
+        metrics["ids_blank"] = summarise(codec, blank, rule, settings["q_halt_alone"])
     (out / "metrics.json").write_text(jsonio.dumps(metrics, indent=1) + "\n")
     with contextlib.suppress(ImportError):  # matplotlib is optional
         write_plots(metrics, frame, out)
-    trace_picture(codec, rows, preds, out / "reasoning_steps.png")
     return metrics
 
 
@@ -325,6 +357,12 @@ def write_plots(metrics: dict, frame: pl.DataFrame, out: Path) -> None:
     plot_segments(metrics["halting"], out / "segments.png")
     if "pass@2_by_voters" in metrics:
         plot_voters(metrics["pass@2_by_voters"], out / "voters.png")
+        task_conf, task_hit = arc_scores(frame)[2]
+        plot(
+            calibrate(task_conf, task_hit),
+            out / "calibration_voted.png",
+            "After voting, per task: top grids' mean confidence",
+        )
 
 
 def plot_segments(table: dict, path: Path) -> None:

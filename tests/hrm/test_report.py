@@ -125,3 +125,39 @@ def test_train_then_evaluate_from_the_command_line(dataset, tmp_path):
     assert by_q["q"]["segments_histogram"] == by_max["q"]["segments_histogram"]
     assert by_q["q"]["exact_accuracy"] == by_max["q"]["exact_accuracy"]
     assert by_max["max"]["compute_saved"] == 0.0
+    # `arcdata report` rebuilds the same numbers from predictions.parquet alone.
+    before = json.loads((reports["max"] / "metrics.json").read_text())
+    (reports["max"] / "submission.json").unlink()
+    res = CliRunner().invoke(main, ["report", str(reports["max"])])
+    assert res.exit_code == 0, res.output
+    assert json.loads((reports["max"] / "metrics.json").read_text()) == before
+    assert (reports["max"] / "submission.json").is_file()
+    assert (reports["max"] / "calibration_voted.png").read_bytes()[:4] == b"\x89PNG"
+    res = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert res.exit_code == 2 and "not a report" in res.output
+
+
+def test_sudoku_share_of_valid_completed_grids_keeping_the_givens():
+    from arcdata.hrm.report import family_scores
+
+    solved = np.array([[1, 2, 3, 4], [3, 4, 1, 2], [2, 1, 4, 3], [4, 3, 2, 1]], np.uint8)
+    puzzle = solved * (np.arange(16).reshape(4, 4) % 3 == 0)
+    broken = solved.copy()
+    broken[0, :2] = broken[0, 1::-1]  # still a permutation per row, but columns repeat
+    other = solved[:, [1, 0, 3, 2]]  # valid, yet disagrees with the givens
+    preds = [solved, broken, other, None]
+
+    def cell(g):
+        return None if g is None else g.tobytes()
+
+    frame = pl.DataFrame(
+        {
+            "input": [puzzle.tobytes()] * 4,
+            "input_h": [4] * 4,
+            "input_w": [4] * 4,
+            "prediction": pl.Series([cell(g) for g in preds], dtype=pl.Binary),
+            "prediction_h": [0 if g is None else 4 for g in preds],
+            "prediction_w": [0 if g is None else 4 for g in preds],
+        }
+    )
+    assert family_scores("sudoku4", frame) == {"valid_completed_grids": 0.25}
