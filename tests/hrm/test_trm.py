@@ -132,3 +132,24 @@ def test_trm_mismatches_are_named():
     with pytest.raises(CheckpointError, match=r"missing \(1\): inner.q_head.bias") as e:
         load_model_state(HRM(trm_config()), state)
     assert "unexpected (1): inner.L_level.layers.2.mlp.down_proj.weight" in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        dict(kind="trm", l_layers=1, h_cycles=2, l_cycles=2, puzzle_positions=2),
+        dict(kind="trm", mixer="mlp", pos_encodings="none", l_layers=1, h_cycles=2, l_cycles=2),
+        dict(levels=[[1, 1], [1, 2], [1, 2]]),
+    ],
+)
+def test_trm_and_three_levels_run_through_the_trainer(tmp_path, model):
+    from arcdata.hrm.train import train
+    from tests.hrm.hrm_synthetic import SyntheticDataset
+    from tests.hrm.test_train import TINY_MODEL, _weights, tiny_train_config
+
+    cfg = tiny_train_config(model={**TINY_MODEL, **model}, max_steps=3, ema=0.9)
+    result = train(SyntheticDataset(), cfg, tmp_path / "r")
+    assert result["step"] == 3 and result["eval"]["count"] > 0
+    state = _weights(tmp_path / "r")
+    rebuilt = HRM(type(cfg.model)(**{**state["config"]["model"]}))
+    load_model_state(rebuilt, state["model"])
