@@ -36,6 +36,30 @@ def run_measured(cmd: list[str], interval: float = 0.02) -> tuple[float, int]:
     return wall, peak
 
 
+def stage_lines(dataset) -> str:
+    """Where a build's time went, from its build.json: wall and CPU seconds per stage.
+
+    On a shared, loaded machine wall time mostly measures the queue for a core; CPU seconds
+    (driver per stage, workers in total) are the steadier figure.
+    """
+    import json
+    import os
+    from pathlib import Path
+
+    info = json.loads((Path(dataset) / "build.json").read_text())
+    wall, cpu = info["stages"], info.get("cpu", {})
+    driver = cpu.get("driver", {})
+    lines = ["  stage     wall s   driver CPU s"]
+    for stage, seconds in wall.items():
+        lines.append(f"  {stage:8s} {seconds:7.2f}   {driver.get(stage, float('nan')):7.2f}")
+    total = sum(driver.values()) + cpu.get("workers", 0.0)
+    lines.append(
+        f"  workers CPU {cpu.get('workers', float('nan')):.2f} s; build CPU {total:.2f} s "
+        f"(without imports); load average {os.getloadavg()[0]:.1f}"
+    )
+    return "\n".join(lines)
+
+
 def folder_bytes(path) -> int:
     from pathlib import Path
 

@@ -9,6 +9,7 @@ import platform
 import signal
 import sys
 import threading
+import time
 
 import pyarrow as pa
 
@@ -17,6 +18,22 @@ from arcdata.errors import DatasetError
 
 WORKER_WAIT_S = 120.0
 """How long a build on an existing scheduler waits for its first worker before giving up."""
+
+
+LOCAL_WORKER_CONFIG = {
+    # Forked workers start with the driver's imports (distributed, numpy, pyarrow, arcdata)
+    # already loaded: about a second of CPU less per worker than spawning a fresh interpreter.
+    # Fork is only safe where the platform supports it well (Linux); elsewhere Dask's default.
+    **(
+        {"distributed.worker.multiprocessing-method": "fork"}
+        if sys.platform.startswith("linux")
+        else {}
+    ),
+    # The statistical profiler samples every worker thread every 10 ms for the dashboard,
+    # which a local build does not start.
+    "distributed.worker.profile.enabled": False,
+}
+"""Dask settings for the workers of a local build only; a given scheduler's are its own."""
 
 
 def worker_env() -> dict:
@@ -59,6 +76,18 @@ def check_workers(client, address: str) -> int:
     return len(envs)
 
 
+def _process_cpu() -> float:
+    return time.process_time()
+
+
+def worker_cpu(client) -> float:
+    """CPU seconds used so far by every worker process (the sum); 0 when they cannot say."""
+    try:
+        return float(sum(client.run(_process_cpu).values()))
+    except Exception:  # a worker lost mid-build: the figure is only informative
+        return 0.0
+
+
 def dashboard(client) -> str:
     """The scheduler's dashboard URL, or a note that it has none (started --no-dashboard)."""
     try:
@@ -72,6 +101,7 @@ def dask_client(workers: int | None, scheduler: str | None, quiet: bool = False)
     """A client on the given scheduler, or on a fresh LocalCluster of single-threaded processes."""
     import logging
 
+    import dask
     from distributed import Client, LocalCluster
 
     address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
@@ -94,7 +124,7 @@ def dask_client(workers: int | None, scheduler: str | None, quiet: bool = False)
     # 8787, which another cluster on the machine may hold (that only earns a warning).
     # Worker shutdown chatter is logged at ERROR, so only CRITICAL gets through; real
     # failures reach the driver as exceptions from the futures.
-    with _children_ignore_sigint():
+    with _children_ignore_sigint(), dask.config.set(LOCAL_WORKER_CONFIG):
         cluster = LocalCluster(
             n_workers=n,
             threads_per_worker=1,
