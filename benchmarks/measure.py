@@ -50,7 +50,9 @@ def stage_lines(dataset) -> str:
     wall, cpu = info["stages"], info.get("cpu", {})
     driver = cpu.get("driver", {})
     lines = ["  stage     wall s   driver CPU s"]
-    for stage, seconds in wall.items():
+    order = ["cluster", "read", "plan", "write", "finish"]
+    for stage in sorted(wall, key=lambda k: order.index(k) if k in order else len(order)):
+        seconds = wall[stage]
         lines.append(f"  {stage:8s} {seconds:7.2f}   {driver.get(stage, float('nan')):7.2f}")
     total = sum(driver.values()) + cpu.get("workers", 0.0)
     lines.append(

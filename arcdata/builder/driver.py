@@ -22,6 +22,7 @@ Reliability rules this module keeps (tests/reliability checks each one):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import shutil
@@ -100,27 +101,35 @@ def build(
         config = {**config, "on_error": on_error}
     digest = config_hash(config)
 
-    # Read and validate everything before touching the disk: under on_error=fail a bad input
-    # must leave no trace, not even an empty partial folder.
-    read = read_tasks(config)
-    if not read.tasks:
-        raise DatasetError("the sources produced no tasks")
-    read.leakage = leakage_report(read.tasks, config)
-    if fail_on_leak:
-        check_no_leak(read.leakage)
-    inputs = inputs_fingerprint(digest, arcdata.__version__, read)
-    by_id = {t.id: t for t in read.tasks}
-    units = pack_units(read.tasks, config["augment"]["versions"], config["shards"]["rows"])
-    unit_tasks = [[by_id[i] for i in u.task_ids] for u in units]
-    clock.mark("read")
+    local = not (scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS"))
+    with contextlib.ExitStack() as stack:
+        if local:
+            # A local cluster forks its workers from this process: start it while the process
+            # holds only its imports, so the workers do not carry copies of the read tasks.
+            client = stack.enter_context(dask_client(workers, None, quiet=not progress))
+            clock.mark("cluster")
+        # Read and validate everything before touching the disk: under on_error=fail a bad input
+        # must leave no trace, not even an empty partial folder.
+        read = read_tasks(config)
+        if not read.tasks:
+            raise DatasetError("the sources produced no tasks")
+        read.leakage = leakage_report(read.tasks, config)
+        if fail_on_leak:
+            check_no_leak(read.leakage)
+        inputs = inputs_fingerprint(digest, arcdata.__version__, read)
+        by_id = {t.id: t for t in read.tasks}
+        units = pack_units(read.tasks, config["augment"]["versions"], config["shards"]["rows"])
+        unit_tasks = [[by_id[i] for i in u.task_ids] for u in units]
+        clock.mark("read")
 
-    # Connect to (or start) the cluster before touching the disk as well: an unreachable
-    # scheduler must not leave a partial folder behind.
-    with (
-        dask_client(workers, scheduler, quiet=not progress) as client,
-        staged(out, overwrite=overwrite, fresh=False, keep_on_error=True) as stage,
-    ):
-        clock.mark("cluster")
+        # Connect to a given scheduler only now, but before touching the disk: an unreachable
+        # scheduler must not leave a partial folder behind.
+        if not local:
+            client = stack.enter_context(dask_client(workers, scheduler, quiet=not progress))
+            clock.mark("cluster")
+        stage = stack.enter_context(
+            staged(out, overwrite=overwrite, fresh=False, keep_on_error=True)
+        )
         worker_cpu_start = worker_cpu(client)
         tmp = stage.path
         prepare_tmp(tmp, inputs, resume)
