@@ -183,9 +183,6 @@ def _train(
     if info.active:
         broadcast_state(model)
     optimizer, sparse = build_optimizers(model, cfg)
-    if info.is_main:
-        for line in estimate(cfg, model, device, info.world_size).lines():
-            print(line, file=sys.stderr, flush=True)
     generator = torch.Generator(device=device if device.type == "cuda" else "cpu")
     generator.manual_seed(cfg.seed * 1_000_003 + info.rank)
     ema = EMA(model, cfg.ema) if cfg.ema > 0 else None
@@ -212,6 +209,10 @@ def _train(
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
         (run_dir / "metrics.jsonl").unlink(missing_ok=True)  # a crashed try before any checkpoint
+
+    if info.is_main:  # after the run folder is written: its errors come alone
+        for line in estimate(cfg, model, device, info.world_size).lines():
+            print(line, file=sys.stderr, flush=True)
 
     if cfg.compile:
         # Compile the heavy, static part only; the ACT bookkeeping around it stays eager.
