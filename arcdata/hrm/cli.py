@@ -90,6 +90,9 @@ def train_cmd(
     result = train(dataset, config, out_dir, resume=resume is not None)
     if int(os.environ.get("RANK", "0")) != 0:
         return
+    from .report import keep_identifiers
+
+    keep_identifiers(dataset, out_dir)
     if result["eval"]:
         summary = ", ".join(f"{k} {v:.4f}" for k, v in result["eval"].items())
         click.echo(f"step {result['step']}: {summary}")
@@ -168,11 +171,16 @@ def evaluate_cmd(
       voters.png            ARC: pass@2 against the number of versions that vote
       reasoning_steps.png   the answer after every segment, for the first examples
     """
+    from arcdata.errors import InputError
     from arcdata.stream import PuzzleStream
 
     from .distributed import pick_device
-    from .report import load_trained, predict, write_report
+    from .report import check_identifiers, load_trained, predict, write_report
 
+    try:
+        check_identifiers(run_dir, dataset)
+    except ValueError as e:
+        raise InputError(str(e)) from None
     dev = pick_device(device)
     model = load_trained(run_dir, dev, checkpoint)
     stream = PuzzleStream(str(dataset), split, batch_size=batch_size, mode="eval")

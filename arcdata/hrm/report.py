@@ -417,6 +417,39 @@ def plot_voters(curve: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+IDENTIFIERS = "identifiers.parquet"
+
+
+def check_identifiers(run_dir: Path, dataset: Path) -> None:
+    """Refuse a dataset whose puzzle-identifier map differs from the one the run trained on
+    (its copy in RUN_DIR, saved by ``arcdata train``): the embeddings would answer for the
+    wrong puzzles. Runs without a copy (older runs, reference checkpoints) are not checked."""
+    ours, theirs = run_dir / IDENTIFIERS, dataset / IDENTIFIERS
+    if not ours.is_file() or not theirs.is_file():
+        return
+    a = pl.read_parquet(ours, columns=["embedding_id", "name"])
+    b = pl.read_parquet(theirs, columns=["embedding_id", "name"])
+    for (i, x), (_, y) in zip(a.iter_rows(), b.iter_rows(), strict=False):
+        if x != y:
+            raise ValueError(
+                f"{dataset}: puzzle identifier {i} is {y!r} here but {x!r} in the run {run_dir}; "
+                "evaluate on the dataset the run was trained on (or rebuild it the same way)"
+            )
+    if len(a) != len(b):
+        raise ValueError(
+            f"{dataset}: {len(b)} puzzle identifiers here but {len(a)} in the run {run_dir}; "
+            "evaluate on the dataset the run was trained on"
+        )
+
+
+def keep_identifiers(dataset: Path, run_dir: Path) -> None:
+    """Copy the dataset's identifier map into the run, for :func:`check_identifiers`."""
+    source = Path(dataset) / IDENTIFIERS
+    if source.is_file() and not (run_dir / IDENTIFIERS).exists():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / IDENTIFIERS).write_bytes(source.read_bytes())
+
+
 def load_trained(run_dir: Path, device: torch.device, checkpoint: Path | None = None) -> HRM:
     """The model of a run directory (its config.yaml and newest checkpoint, or ``checkpoint``:
     any state dict in the reference key layout)."""

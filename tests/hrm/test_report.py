@@ -135,6 +135,15 @@ def test_train_then_evaluate_from_the_command_line(dataset, tmp_path):
     assert (reports["max"] / "calibration_voted.png").read_bytes()[:4] == b"\x89PNG"
     res = CliRunner().invoke(main, ["report", str(tmp_path)])
     assert res.exit_code == 2 and "not a report" in res.output
+    # A dataset whose identifier map differs from the run's is refused, naming the difference.
+    ids = pl.read_parquet(run / "identifiers.parquet")
+    renamed = ids.with_columns(
+        pl.when(pl.col("embedding_id") == 3).then(pl.lit("other")).otherwise(pl.col("name"))
+        .alias("name")
+    )  # fmt: skip
+    renamed.write_parquet(run / "identifiers.parquet")
+    res = CliRunner().invoke(main, ["evaluate", str(run), str(dataset), "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "identifier 3" in res.output and "'other'" in res.output
 
 
 def test_sudoku_share_of_valid_completed_grids_keeping_the_givens():
