@@ -7,12 +7,12 @@ task (and at most ``max_tasks`` tasks) are embedded, so ARC-AGI-1 x 1000 stays a
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from arcdata import jsonio
 from arcdata.augment.transform import Transform
 from arcdata.dataset import shard_paths
 from arcdata.render import ARC_PALETTE, MAZE_LABELS, MAZE_PALETTE
@@ -97,7 +97,7 @@ def write_site(root: Path, out: Path, versions: int = 3, max_tasks: int = 2000) 
     """Write ``out/index.html``; returns its path."""
     data = collect(root, versions, max_tasks)
     out.mkdir(parents=True, exist_ok=True)
-    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    payload = jsonio.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     page = PAGE.replace("__DATA__", payload).replace("__TITLE__", _escape(data["name"]))
     path = out / "index.html"
     path.write_text(page, encoding="utf-8")
