@@ -7,9 +7,7 @@ schema live in :mod:`arcdata.storage.manifest`.
 
 from __future__ import annotations
 
-from arcdata.storage.manifest import FORMAT, read_manifest, write_json
-
-__all__ = ["FORMAT", "build_manifest", "read_manifest", "write_json"]
+from arcdata.storage.manifest import FORMAT
 
 
 def build_manifest(

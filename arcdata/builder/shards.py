@@ -12,9 +12,7 @@ import pyarrow as pa
 from arcdata.augment.transform import Transform, map_strings
 from arcdata.records import Task
 from arcdata.schema import ROW_SCHEMA
-from arcdata.storage.parquet import binary_column, repeat_strings, write_parquet
-
-__all__ = ["assemble", "binary_column", "repeat_strings", "write_parquet"]
+from arcdata.storage.parquet import binary_column, repeat_strings
 
 
 def assemble(split: str, blocks: list[tuple[Task, Transform, dict[str, np.ndarray]]]) -> pa.Table:

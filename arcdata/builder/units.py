@@ -18,9 +18,10 @@ from arcdata.augment.plan import plan_dihedral_colour
 from arcdata.augment.sudoku import plan_sudoku
 from arcdata.augment.transform import Transform, map_strings
 from arcdata.builder.rows import Ids, task_rows
-from arcdata.builder.shards import assemble, repeat_strings, write_parquet
+from arcdata.builder.shards import assemble
 from arcdata.records import Task
 from arcdata.schema import IDENTIFIER_SCHEMA
+from arcdata.storage.parquet import repeat_strings, write_parquet
 
 
 @dataclass(frozen=True)

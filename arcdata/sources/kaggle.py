@@ -5,7 +5,8 @@ from __future__ import annotations
 from arcdata.errors import InputError
 from arcdata.grids import validate_grid
 from arcdata.sources.arc_json import evaluation_flag, load_json, parse_task
-from arcdata.sources.base import Rejects, SourceResult, register, require_path, sha256_file
+from arcdata.sources.base import Rejects, SourceResult, register, require_path
+from arcdata.storage.hashing import file_sha256 as sha256_file
 
 
 @register("kaggle", family="arc")

@@ -14,7 +14,7 @@ import numpy as np
 
 from arcdata.errors import ConfigError
 from arcdata.records import Pair, Task
-from arcdata.sources.base import sha256_bytes
+from arcdata.storage.hashing import bytes_sha256 as sha256_bytes
 from arcdata.sudoku import board as sudoku_board
 
 

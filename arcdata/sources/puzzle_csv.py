@@ -17,13 +17,14 @@ import numpy as np
 
 from arcdata.errors import InputError
 from arcdata.records import Task
-from arcdata.sources.base import Rejects, SourceResult, require_path, sha256_file
+from arcdata.sources.base import Rejects, SourceResult, require_path
 from arcdata.sources.puzzle_common import (
     one_pair_task,
     spec_bool,
     spec_int,
     subsample,
 )
+from arcdata.storage.hashing import file_sha256 as sha256_file
 
 CHUNK_ROWS = 1 << 18
 

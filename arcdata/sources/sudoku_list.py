@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from arcdata.errors import InputError
-from arcdata.sources.base import Rejects, SourceResult, register, require_path, sha256_file
+from arcdata.sources.base import Rejects, SourceResult, register, require_path
 from arcdata.sources.puzzle_common import (
     one_pair_task,
     spec_bool,
@@ -13,6 +13,7 @@ from arcdata.sources.puzzle_common import (
     subsample,
     sudoku_size,
 )
+from arcdata.storage.hashing import file_sha256 as sha256_file
 from arcdata.sudoku import board as sudoku_board
 from arcdata.sudoku.solver import solve
 
