@@ -3,27 +3,26 @@
 Sudoku is an exact-cover problem: n^3 options (cell, digit), 4 n^2 constraints (each cell
 filled, each digit once per row, column and box), each satisfied by n options. The live options
 are written four times, once per constraint family (*layout*), each layout grouping its bits
-into n-bit fields, one field per constraint (cell: field = cell, bit = digit; row: field =
-(row, digit), bit = column; column and box alike). The four layouts are concatenated into one
-Python int of 4 n^3 bits (2916 for 9x9). Then
+into fields of n + 1 bits, one field per constraint (cell: field = cell, bit = digit; row: field
+= (row, digit), bit = column; column and box alike), the top bit of a field set while its
+constraint is open. The four layouts are concatenated into one Python int of 4 n^2 (n + 1) bits
+(3240 for 9x9), the whole search state. Then
 
 * placing an option is one AND with a precomputed mask that clears every rival in all four
-  layouts at once (no per-peer loop),
+  layouts and the open bits of its four constraints at once (no per-peer loop),
 * naked singles (a cell field with one bit) and hidden singles (a row/column/box field with one
-  bit) are found for every constraint at once with SWAR arithmetic on that int, and each is
-  placed with two ANDs (the single's bit indexes the masks directly, whatever its layout),
+  bit) are found for every constraint at once with SWAR arithmetic on that int (six
+  operations), and each is placed with three (the single's bit indexes the masks directly,
+  whatever its layout),
 * a dead end (an open field with no bit left) shows up among the singles,
 * branching takes the open constraint with the fewest options (MRV over all four families, so
   hidden pairs are branched on as readily as bivalue cells).
 
-A propagation sweep is seven big-int operations plus three per single placed, so a search node
-costs a few microseconds (``benchmarks/sudoku_solver.py``: a "hardest" puzzle visits ~600
-nodes). The search, hence every rating, is node for node that of placing one single at a time
-with a dead-end check after each (``tests/sudoku/test_sudoku_solver.py`` holds that plain
-version).
-
-The state is two immutable ints (live options, top bits of the open constraints), so branching
-needs no copying or undo.
+A search node costs about fifty big-int operations (``benchmarks/sudoku_solver.py``: a
+"hardest" puzzle visits ~700 nodes). The search, hence every rating, is node for node that of
+placing one single at a time with a dead-end check after each (``tests/sudoku/test_solver.py``
+holds that plain version). The state is one immutable int, so branching needs no copying or
+undo.
 """
 
 from __future__ import annotations
@@ -41,30 +40,33 @@ from arcdata.sudoku.board import box_side
 class Tables:
     """Precomputed masks for side n; built once per size.
 
-    The four layouts are concatenated into one int of 4 n^3 bits (layout k at bit k n^3), so
-    one SWAR expression examines every constraint of every family at once. Masks are indexed
-    by option and by bit position (an option has one bit in each layout), so a single found in
-    any layout is placed without translating it back to its option.
+    Each constraint is a field of n + 1 bits: its n options, then one *open* bit, set while the
+    constraint is unsatisfied. The four layouts are concatenated into one int of 4 n^2 (n + 1)
+    bits (layout k at field k n^2), so one SWAR expression examines every constraint of every
+    family at once, and the whole search state is that one int. Masks are indexed by option and
+    by bit position (an option has one bit in each layout), so a single found in any layout is
+    placed without translating it back to its option.
     """
 
     n: int
-    full: int  # all 4 n^3 bits
-    top: int  # the top bit of every field
-    low: int  # every bit of every field except the top one
+    width: int  # bits per field: n options and the open bit
+    full: int  # every bit: all options live, every constraint open
+    top: int  # the open bit of every field
+    low: int  # the option bits of every field
     ones: int  # the bottom bit of every field
     field_mask: int  # (1 << n) - 1
-    cells_top: int  # the top bits of the cell fields (layout 0): all clear in ``open`` = solved
-    option_at: tuple[int, ...]  # bit -> option id (cell * n + digit - 1)
-    keep: tuple[int, ...]  # option -> live bits compatible with it
-    close: tuple[int, ...]  # option -> ``full`` without the top bits of its 4 fields
+    cells_top: int  # the open bits of the cell fields (layout 0): all clear = solved
+    given_bit: tuple[int, ...]  # option -> its bit position in the cell layout
+    option_at: tuple[int, ...]  # bit -> option id (cell * n + digit - 1); -1 for open bits
+    keep: tuple[int, ...]  # option -> the state bits that survive placing it
     keep_at: tuple[int, ...]  # bit -> keep of its option
-    close_at: tuple[int, ...]  # bit -> close of its option
-    field_at: tuple[int, ...]  # b -> the mask of the field whose top bit is bit b - 1 (else 0)
+    options_at: tuple[int, ...]  # b -> the option bits of the field whose open bit is b - 1
 
 
 @cache
 def tables(n: int) -> Tables:
     b = box_side(n)
+    w = n + 1
     cells = n * n
     n_opt = cells * n
     cell_of = np.repeat(np.arange(cells), n)
@@ -75,45 +77,45 @@ def tables(n: int) -> Tables:
     # field (constraint) and bit position of every option in each layout
     fields = np.stack([cell_of, r * n + digit, c * n + digit, box * n + digit])
     within = np.stack([digit, c, r, inbox])
-    pos = (np.arange(4)[:, None] * cells + fields) * n + within
-    option_at = np.empty(4 * n_opt, dtype=np.int64)
+    field_index = np.arange(4)[:, None] * cells + fields
+    pos = field_index * w + within
+    all_fields = 4 * cells
+    option_at = np.full(all_fields * w, -1, dtype=np.int64)
     for lay in range(4):
         option_at[pos[lay]] = np.arange(n_opt)
     members = [[np.flatnonzero(fields[lay] == f) for f in range(cells)] for lay in range(4)]
-    all_fields = 4 * cells
-    full = (1 << (all_fields * n)) - 1
-    keep, close = [], []
+    full = (1 << (all_fields * w)) - 1
+    keep = []
     for o in range(n_opt):
         rivals = np.unique(np.concatenate([members[lay][fields[lay, o]] for lay in range(4)]))
         rivals = rivals[rivals != o]
         kill = 0
         for p in pos[:, rivals].ravel().tolist():
             kill |= 1 << p
+        for f in field_index[:, o].tolist():
+            kill |= 1 << (f * w + n)  # its four constraints are satisfied
         keep.append(full & ~kill)
-        mark = 0
-        for lay in range(4):
-            mark |= 1 << int((lay * cells + fields[lay, o]) * n + n - 1)
-        close.append(full & ~mark)
-    top = sum(1 << (f * n + n - 1) for f in range(all_fields))
-    ones = sum(1 << (f * n) for f in range(all_fields))
-    low = sum(((1 << (n - 1)) - 1) << (f * n) for f in range(all_fields))
-    cells_top = sum(1 << (f * n + n - 1) for f in range(cells))
-    option_at = tuple(int(v) for v in option_at)
+    top = sum(1 << (f * w + n) for f in range(all_fields))
+    ones = sum(1 << (f * w) for f in range(all_fields))
+    low = sum(((1 << n) - 1) << (f * w) for f in range(all_fields))
+    cells_top = sum(1 << (f * w + n) for f in range(cells))
+    option_at_t = tuple(int(v) for v in option_at)
     return Tables(
         n,
+        w,
         full,
         top,
         low,
         ones,
         (1 << n) - 1,
         cells_top,
-        option_at,
+        tuple(int(v) for v in pos[0]),
+        option_at_t,
         tuple(keep),
-        tuple(close),
-        tuple(keep[o] for o in option_at),
-        tuple(close[o] for o in option_at),
+        tuple(keep[o] if o >= 0 else 0 for o in option_at_t),
         tuple(
-            ((1 << n) - 1) << (b - n) if b % n == 0 and b > 0 else 0 for b in range(4 * n_opt + 1)
+            ((1 << n) - 1) << (k - 1 - n) if k % w == 0 and k > 0 else 0
+            for k in range(all_fields * w + 1)
         ),
     )
 
@@ -136,62 +138,60 @@ class SolveResult:
 
 
 def _search(
-    t: Tables, live: int, open_: int, limit: int, rng: np.random.Generator | None
+    t: Tables, live: int, limit: int, rng: np.random.Generator | None
 ) -> tuple[list[int], int]:
     """Depth-first search from a start state: (solved states, up to ``limit``; guesses).
 
     One node: place every forced option until none is left (propagation), stop on a dead end
-    or a solved grid, else branch on the open constraint with the fewest options. ``open_``
-    holds the top bits of the unsatisfied fields. Propagation and choice are written inline
-    in one closure: a hard puzzle visits hundreds of nodes, each only a few dozen big-int
-    operations, so call overhead would be a large share of the time.
+    or a solved grid, else branch on the open constraint with the fewest options. Propagation
+    and choice are written inline in one closure: a hard puzzle visits hundreds of nodes, each
+    only a few dozen big-int operations, so call overhead would be a large share of the time.
     """
     top, low, ones, fmask, n = t.top, t.low, t.ones, t.field_mask, t.n
     cells_top, option_at = t.cells_top, t.option_at
-    keep, close, keep_at, close_at, field_at = t.keep, t.close, t.keep_at, t.close_at, t.field_at
+    keep, keep_at, options_at = t.keep, t.keep_at, t.options_at
     solutions: list[int] = []
     guesses = 0
 
-    def node(live: int, open_: int) -> None:
+    def node(live: int) -> None:
         nonlocal guesses
         # propagation: place every single of a sweep (highest field first); placing one
-        # closes its option's four fields, so the same option found in another layout is not
-        # placed twice. An open field without options is a dead end, met in this loop (it
+        # clears its option's four open bits, so the same option found in another layout is
+        # not placed twice. An open field without options is a dead end, met in this loop (it
         # counts as a single); a closed field never empties, as only live options are placed
         # and a live option has no placed rival. So the fixed point and every dead end are
         # those of one-at-a-time placement with a check after each.
         while True:
-            # every field loses its lowest bit; an empty field borrows from the one above, but
-            # stays empty itself, so it is still a single, the dead end met below
+            # every field loses its lowest bit: an open field keeps its open bit and its
+            # options but the lowest, a closed field (one option, no open bit) and an open
+            # field without options become empty; no field is ever empty, so nothing borrows
             y = live & (live - ones)
-            z = ((y & low) + low) | y  # top bit set in every field with two or more options
-            single = (open_ | z) ^ z  # open fields with at most one option
+            z = (y & low) + low  # open bit set in every open field with two or more options
+            single = (live ^ z) & top  # open fields with at most one option
             if not single:
                 break
             while single:
-                f = live & field_at[single.bit_length()]
+                f = live & options_at[single.bit_length()]
                 if not f:
                     return  # an open constraint has no option left
-                i = f.bit_length() - 1
-                live &= keep_at[i]
-                closed = close_at[i]
-                open_ &= closed
-                single &= closed
-        if not open_ & cells_top:
+                live &= keep_at[f.bit_length() - 1]
+                single &= live
+        if not live & cells_top:
             solutions.append(live)
             return
-        # choice: every open field holds two or more options; each round removes one more
-        # lowest bit per field, and the first round that empties an open field found the
-        # minimum (the lowest such field breaks ties)
+        # choice: every open field holds its open bit and one option fewer than it has (two or
+        # more); each round removes one more lowest option, and the first round that leaves
+        # an open field with its open bit alone found the minimum (the lowest such field
+        # breaks ties)
         for _ in range(n):
-            y &= (y | top) - ones  # no borrow out of fields already empty
-            z = ((y & low) + low) | y
-            emptied = (open_ | z) ^ z
+            y &= (y | top) - ones  # no borrow out of the closed fields, already empty
+            z = (y & low) + low
+            emptied = (y ^ z) & top  # open fields left with their open bit alone
             if emptied:
                 break
         else:
             raise AssertionError("no open constraint on an unsolved grid")
-        start = (emptied ^ (emptied - 1)).bit_length() - n
+        start = (emptied ^ (emptied - 1)).bit_length() - 1 - n
         f = (live >> start) & fmask
         opts = []
         while f:
@@ -202,34 +202,34 @@ def _search(
             opts = [opts[i] for i in rng.permutation(len(opts))]
         for o in opts:
             guesses += 1
-            node(live & keep[o], open_ & close[o])
+            node(live & keep[o])
             if len(solutions) >= limit:
                 return
 
-    node(live, open_)
+    node(live)
     return solutions, guesses
 
 
-def _initial(t: Tables, cells: list[int]) -> tuple[int, int] | None:
+def _initial(t: Tables, cells: list[int]) -> int | None:
     """The state after placing the givens (``cells`` row-major, 0 = blank), or None when two
     givens clash: each given's keep mask clears its rivals, so a clashing given loses its own
     bit."""
     n = t.n
     options = [cell * n + v - 1 for cell, v in enumerate(cells) if v]
     live = reduce(and_, [t.keep[o] for o in options], t.full)
-    given = sum(1 << o for o in options)  # layout 0 bit of option o is bit o
+    given = sum(1 << t.given_bit[o] for o in options)
     if live & given != given:
         return None
-    return live, reduce(and_, [t.close[o] for o in options], t.top)
+    return live
 
 
 def _decode(t: Tables, live: int) -> np.ndarray:
     """The digits of a solved state, read from its cell layout (one bit per cell field)."""
-    n = t.n
-    width = n**3
+    n, w = t.n, t.width
+    width = n * n * w
     raw = (live & ((1 << width) - 1)).to_bytes((width + 7) // 8, "little")
     bits = np.unpackbits(np.frombuffer(raw, np.uint8), bitorder="little")[:width]
-    return (bits.reshape(n * n, n).argmax(axis=1) + 1).astype(np.uint8).reshape(n, n)
+    return (bits.reshape(n * n, w)[:, :n].argmax(axis=1) + 1).astype(np.uint8).reshape(n, n)
 
 
 def solve(grid: np.ndarray, limit: int = 2, rng: np.random.Generator | None = None) -> SolveResult:
@@ -247,7 +247,7 @@ def solve(grid: np.ndarray, limit: int = 2, rng: np.random.Generator | None = No
     start = _initial(t, cells)
     if start is None:
         return SolveResult([], 0)
-    solutions, guesses = _search(t, *start, limit, rng)
+    solutions, guesses = _search(t, start, limit, rng)
     return SolveResult([_decode(t, live) for live in solutions], guesses)
 
 

@@ -291,3 +291,21 @@ def test_4x4_search_matches_one_placement_at_a_time(seed, clues):
     expected, guesses = reference_search(grid, limit=3)
     result = solve(grid, limit=3)
     assert result.guesses == guesses and len(result.solutions) == len(expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), keep=st.floats(0.0, 1.0), noise=st.booleans())
+def test_4x4_property_solutions_valid_and_uniqueness_matches_brute_force(seed, keep, noise):
+    """Any partial 4x4 grid (clues of a solution, optionally one wrong clue): every solution
+    found is valid and keeps the givens, and limit=2's verdict (none / unique / several) is
+    the brute-force count's."""
+    rng = np.random.default_rng(seed)
+    full = solve(np.zeros((4, 4), np.uint8), limit=1, rng=rng).solutions[0]
+    grid = np.where(rng.random((4, 4)) < keep, full, 0).astype(np.uint8)
+    if noise:
+        grid.flat[rng.integers(16)] = rng.integers(1, 5)
+    result = solve(grid, limit=2)
+    for s in result.solutions:
+        assert board.is_valid_solution(s) and board.agrees(grid, s)
+    assert len(result.solutions) == min(brute_count(grid, limit=2), 2)
+    assert result.unique == (brute_count(grid) == 1)
