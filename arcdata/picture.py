@@ -228,3 +228,100 @@ def write_task_png(
 ) -> None:
     fig, _ = draw(title, subtitle, pairs, codec)
     fig.savefig(path, dpi=DPI)
+
+
+@dataclass
+class Panel:
+    """One captioned grid of a strip. ``givens``: Sudoku digits already in the puzzle (drawn in
+    ink; the rest in blue); ``good``: colour the caption green (True) or red (False)."""
+
+    caption: str  # lines separated by "\n"
+    grid: np.ndarray
+    givens: np.ndarray | None = None
+    good: bool | None = None
+
+
+@dataclass
+class Strip:
+    """A captioned row of panels, e.g. input, the answer after every segment, target."""
+
+    caption: str
+    panels: list[Panel]
+
+
+STRIP_WIDTH = 2400  # pixels before a strip wraps onto another line of panels
+PANEL_MIN = 118  # room for a caption line like "12 cells changed"
+LINE = 13
+GOOD, BAD = (0.1, 0.5, 0.15), (0.75, 0.1, 0.1)
+
+
+def strip_layout(
+    strips: list[Strip], codec: str
+) -> tuple[Layout, list[tuple[int, list[int], int]]]:
+    """Pixel positions of every panel; per strip its caption row, its panels' caption rows and
+    how many panels one line holds."""
+    y = TITLE_BAND
+    width = 520
+    placed: list[Placed] = []
+    bands = []
+    for s in strips:
+        cell = min(cell_size(p.grid, codec) for p in s.panels)
+        lines = max(p.caption.count("\n") + 1 for p in s.panels)
+        slot = max(PANEL_MIN, max(p.grid.shape[1] for p in s.panels) * cell + 1 + PAD)
+        per_line = max(1, (STRIP_WIDTH - PAD) // slot)
+        cap_y = y
+        y += CAPTION_BAND
+        label_rows = []
+        for start in range(0, len(s.panels), per_line):
+            chunk = s.panels[start : start + per_line]
+            label_rows.append(y)
+            y += lines * LINE + 4
+            for k, p in enumerate(chunk):
+                placed.append(Placed(PAD + k * slot, y, cell, p.grid))
+            width = max(width, PAD + len(chunk) * slot)
+            y += max(p.grid.shape[0] for p in chunk) * cell + 1 + PAD
+        bands.append((cap_y, label_rows, per_line))
+    lay = Layout(width, y, panels=placed, caption_rows=[b[0] for b in bands])
+    return lay, bands
+
+
+def draw_strips(title: str, strips: list[Strip], codec: str):
+    """The figure (matplotlib, Agg) of captioned strips, drawn like ``show --png``'s pairs:
+    same palette, cell lines, Sudoku digits and box lines."""
+    Figure, FigureCanvasAgg = _matplotlib()
+    lay, bands = strip_layout(strips, codec)
+    lay.width = max(
+        lay.width, max((int(7.5 * len(s.caption)) + 2 * PAD for s in strips), default=0)
+    )
+    fig = Figure(figsize=(lay.width / DPI, lay.height / DPI), dpi=DPI)
+    FigureCanvasAgg(fig)
+    fig.figimage(_canvas(lay, codec), 0, 0, origin="upper")
+
+    def text(x, y, s, size, **kw):
+        fig.text(
+            x / lay.width,
+            1 - y / lay.height,
+            s,
+            fontsize=size * 72 / DPI,
+            color=kw.pop("color", INK),
+            **kw,
+        )
+
+    text(PAD, 8, title, 18, va="top", weight="bold")
+    panels = iter(lay.panels)
+    for s, (cap_y, label_rows, per_line) in zip(strips, bands, strict=True):
+        text(PAD, cap_y + 4, s.caption, 12, va="top", weight="bold")
+        for k, p in enumerate(s.panels):
+            at = next(panels)
+            row = k // per_line
+            colour = INK if p.good is None else (GOOD if p.good else BAD)
+            for j, line in enumerate(p.caption.split("\n")):
+                text(at.x, label_rows[row] + j * LINE, line, 10.5, va="top", color=colour)
+            if codec.startswith("sudoku"):
+                _digits(text, at, p.givens)
+    return fig, lay
+
+
+def write_strips_png(path: str | Path, title: str, strips: list[Strip], codec: str) -> None:
+    fig, _ = draw_strips(title, strips, codec)
+    fig.savefig(path, dpi=DPI)

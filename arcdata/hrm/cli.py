@@ -122,7 +122,18 @@ def train_cmd(
     help="Score exactly this many examples (the first ones of the split).",
 )
 @click.option(
-    "--pictures", default=4, show_default=True, help="Examples whose reasoning steps are drawn."
+    "--trace",
+    "traced",
+    multiple=True,
+    metavar="TASK[:VERSION]",
+    help="Draw this example's reasoning steps and latents (repeatable; VERSION: the version "
+    "column, default its first test pair of any version).",
+)
+@click.option(
+    "--pictures",
+    default=2,
+    show_default=True,
+    help="Without --trace: trace this many right and this many wrong examples.",
 )
 @click.option(
     "--halt",
@@ -148,6 +159,7 @@ def evaluate_cmd(
     checkpoint: Path | None,
     batch_size: int,
     max_examples: int | None,
+    traced: tuple[str, ...],
     pictures: int,
     halt: str,
     ids: str,
@@ -169,7 +181,13 @@ def evaluate_cmd(
       pixel_accuracy.png    per-pixel accuracy against confidence, with Pearson r
       segments.png          segments per example under each halting rule
       voters.png            ARC: pass@2 against the number of versions that vote
-      reasoning_steps.png   the answer after every segment, for the first examples
+      reasoning_steps.png   traced examples: input, the answer after every segment
+                            (captioned: q_halt, cells changed, right/wrong), target
+      latents.png           traced examples: per segment the norm of each level's
+                            state change, and a 2-D PCA of the z_H trajectory
+      trace.json            what those two pictures are drawn from
+      report.html           one self-contained page: every number, the per-task
+                            table, every picture
     """
     from arcdata.errors import InputError
     from arcdata.stream import PuzzleStream
@@ -184,7 +202,7 @@ def evaluate_cmd(
     dev = pick_device(device)
     model = load_trained(run_dir, dev, checkpoint)
     stream = PuzzleStream(str(dataset), split, batch_size=batch_size, mode="eval")
-    preds = predict(model, stream, dev, halt=halt, max_examples=max_examples, trace=pictures)
+    preds = predict(model, stream, dev, halt=halt, max_examples=max_examples, trace=0)
     blank = None
     if ids == "blank":
         stream = PuzzleStream(str(dataset), split, batch_size=batch_size, mode="eval")
@@ -192,25 +210,49 @@ def evaluate_cmd(
             model, stream, dev, halt=halt, ids="blank", max_examples=max_examples, trace=0
         )
     target = out or run_dir / f"eval-{split}"
-    metrics = write_report(dataset, split, preds, target, blank=blank)
+    traces = _traces(model, dataset, split, preds, list(traced), pictures, dev)
+    metrics = write_report(dataset, split, preds, target, blank=blank, traces=traces)
     shown = {k: v for k, v in metrics.items() if isinstance(v, float)}
     click.echo(", ".join(f"{k} {v:.4f}" for k, v in shown.items()))
     click.echo(f"report: {target}")
 
 
+def _traces(model, dataset: Path, split: str, preds, specs: list[str], per_kind: int, dev):
+    """Trace records of the named examples (else ``per_kind`` right and wrong ones)."""
+    from arcdata.storage.manifest import read_manifest
+    from arcdata.stream import PuzzleStream
+
+    from .report import prediction_frame, split_rows
+    from .trace import choose, run_traces
+
+    codec = read_manifest(dataset)["codec"]
+    rows = split_rows(dataset, split)
+    frame = prediction_frame(codec, rows, preds)
+    chosen = choose(frame, specs, per_kind)
+    stream = PuzzleStream(str(dataset), split, batch_size=max(len(chosen), 1), mode="eval")
+    return run_traces(model, stream, rows, chosen, dev, codec)
+
+
 @click.command("report", cls=ArcdataCommand)
-@click.argument("report_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def report_cmd(report_dir: Path) -> None:
-    """Rebuild metrics.json, submission.json and the plots of REPORT_DIR (written by
-    `arcdata evaluate`) from its predictions.parquet, without the model or the dataset."""
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def report_cmd(folder: Path) -> None:
+    """Rebuild metrics.json, submission.json, the pictures and report.html of a report folder
+    (written by `arcdata evaluate`) from its predictions.parquet and trace.json, without the
+    model or the dataset. FOLDER is the report folder, or a RUN_DIR: then every eval-*
+    folder in it."""
     from arcdata.errors import InputError
 
     from .report import rebuild
 
-    try:
-        metrics = rebuild(report_dir)
-    except ValueError as e:
-        raise InputError(str(e)) from None
-    shown = {k: v for k, v in metrics.items() if isinstance(v, float)}
-    click.echo(", ".join(f"{k} {v:.4f}" for k, v in shown.items()))
-    click.echo(f"report: {report_dir}")
+    folders = [folder]
+    if not (folder / "predictions.parquet").is_file():
+        found = sorted(p.parent for p in folder.glob("eval-*/predictions.parquet"))
+        folders = found or folders
+    for one in folders:
+        try:
+            metrics = rebuild(one)
+        except ValueError as e:
+            raise InputError(str(e)) from None
+        shown = {k: v for k, v in metrics.items() if isinstance(v, float)}
+        click.echo(", ".join(f"{k} {v:.4f}" for k, v in shown.items()))
+        click.echo(f"report: {one / 'report.html'}")

@@ -13,7 +13,7 @@ early-stopping inference would save.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +44,7 @@ def run_segments(
     *,
     trace: int = 0,
     autocast: contextlib.AbstractContextManager | None = None,
+    on_segment: Callable[[int, Carry, ACTOutput], None] | None = None,
 ) -> Segments:
     """Run every segment of ``batch`` (already on the model's device) from a fresh carry.
 
@@ -53,6 +54,9 @@ def run_segments(
     puzzle-embedding rows kept for the sparse optimiser). Inference mode, stricter than
     ``no_grad``, also drops autograd's version counting and view tracking; its tensors may be
     read outside it (metrics, predictions) but never updated in place.
+
+    ``on_segment(step, carry, output)``, when given, sees every segment (1-based ``step``): the
+    reasoning traces read the latent states there without a second loop over segments.
     """
     max_steps = model.config.halt_max_steps
     carry = model.initial_carry(batch)
@@ -66,6 +70,8 @@ def run_segments(
             wants = wants_halt(model.config, out.q_halt_logits, out.q_continue_logits)
             halt_step = torch.where(wants & ~decided, step, halt_step)
             decided |= wants
+            if on_segment is not None:
+                on_segment(step, carry, out)
             if trace:
                 per_step.append(out.logits[:trace].argmax(-1).to(torch.uint8))
     traced = torch.stack(per_step, 1) if per_step else None

@@ -13,8 +13,9 @@ from it without the model. Per family:
 
 Always: token / exact accuracy, the halting rules side by side (a ``max`` run also tells what
 the model's own rule would have answered, from its per-segment record), calibration of
-sigmoid(q_halt) against exactness (:mod:`arcdata.calibration`), and the reasoning steps of the
-first few examples.
+sigmoid(q_halt) against exactness (:mod:`arcdata.calibration`), the reasoning steps and latent
+states of a few traced examples (:mod:`arcdata.hrm.trace`), and ``report.html`` with all of it
+(:mod:`arcdata.hrm.report_html`).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def split_rows(dataset: Path, split: str) -> pl.DataFrame:
     return frame.with_row_index("example_index")
 
 
-def _grid(row: dict, kind: str) -> np.ndarray:
+def row_grid(row: dict, kind: str) -> np.ndarray:
     return np.frombuffer(row[kind], np.uint8).reshape(row[f"{kind}_h"], row[f"{kind}_w"])
 
 
@@ -75,9 +76,9 @@ def prediction_frame(codec_name: str, rows: pl.DataFrame, preds: Predictions) ->
     meta = rows[preds.example_index.tolist()]
     grids: dict[str, list] = {k: [] for k in GRID_COLUMNS}
     for r, tokens in zip(meta.iter_rows(named=True), preds.tokens, strict=True):
-        grids["input"].append(raw_frame_grid(r, _grid(r, "input")))
+        grids["input"].append(raw_frame_grid(r, row_grid(r, "input")))
         grids["prediction"].append(raw_frame_grid(r, prediction_grid(codec, r, tokens)))
-        grids["target"].append(raw_frame_grid(r, _grid(r, "output")))
+        grids["target"].append(raw_frame_grid(r, row_grid(r, "output")))
     columns = [pl.Series(c, meta[c]) for c in ("example_index", "task_id", "version", "role")]
     columns.append(pl.Series("pair_index", meta["pair_index"]))
     for name, values in grids.items():
@@ -229,36 +230,6 @@ def halting_table(frame: pl.DataFrame, halt: str, q_halt_alone: bool) -> dict:
     return table
 
 
-def trace_picture(codec_name: str, rows: pl.DataFrame, preds: Predictions, path: Path) -> None:
-    """One row per traced example: input, the answer after each segment, the target."""
-    from arcdata.render import compose, grid_image, write_png
-
-    codec = get_codec(codec_name)
-    lines = []
-    for k, idx in enumerate(preds.trace_rows.tolist()):
-        r = rows.row(idx, named=True)
-        inp, target = _grid(r, "input"), _grid(r, "output")
-        steps = [
-            _answer(codec, t, (r["offset_r"], r["offset_c"]), target.shape) for t in preds.trace[k]
-        ]
-        lines.append(
-            [
-                grid_image(inp, codec.name),
-                *(grid_image(g, codec.name) for g in steps),
-                grid_image(target, codec.name),
-            ]
-        )
-    if lines:
-        write_png(path, compose(lines))
-
-
-def _answer(codec, tokens: np.ndarray, offset, shape) -> np.ndarray:
-    if codec.eos_border:
-        grid = crop(codec, tokens, offset)
-        return grid if grid is not None and grid.size else np.zeros((1, 1), np.uint8)
-    return token_values(codec, tokens)[: shape[0], : shape[1]]
-
-
 def summarise(codec: str, frame: pl.DataFrame, halt: str, q_halt_alone: bool) -> dict:
     """Every number of the report, from the predictions table alone."""
     from arcdata.calibration import calibrate
@@ -285,9 +256,13 @@ def write_report(
     preds: Predictions,
     out: Path,
     blank: Predictions | None = None,
+    traces: list | None = None,
 ) -> dict:
-    """Write predictions, metrics, submission and pictures to ``out``; return the metrics.
-    ``blank``: the same examples with every puzzle id set to 0, reported beside."""
+    """Write predictions, metrics, submission, pictures and report.html to ``out``; return
+    the metrics. ``blank``: the same examples with every puzzle id set to 0, reported beside;
+    ``traces``: :class:`arcdata.hrm.trace.Trace` records of the traced examples."""
+    from .trace import write_traces
+
     out.mkdir(parents=True, exist_ok=True)
     codec = read_manifest(dataset)["codec"]
     rows = split_rows(dataset, split)
@@ -304,9 +279,8 @@ def write_report(
         "ids": preds.ids,
         "q_halt_alone": preds.q_halt_alone,
     }
-    metrics = write_outputs(settings, frame, out, blank_frame)
-    trace_picture(codec, rows, preds, out / "reasoning_steps.png")
-    return metrics
+    write_traces(traces or [], codec, out)
+    return write_outputs(settings, frame, out, blank_frame)
 
 
 def rebuild(folder: Path) -> dict:
@@ -320,6 +294,9 @@ def rebuild(folder: Path) -> dict:
     settings = {k: old[k] for k in ("split", "codec", "halt", "ids", "q_halt_alone") if k in old}
     if "codec" not in settings:
         raise ValueError(f"{folder}/metrics.json names no codec; evaluate again to rebuild it")
+    from .trace import load, write_traces
+
+    write_traces(load(folder), settings["codec"], folder)
     blank = folder / "predictions_blank_ids.parquet"
     return write_outputs(
         settings, frame, folder, pl.read_parquet(blank) if blank.is_file() else None
@@ -329,7 +306,10 @@ def rebuild(folder: Path) -> dict:
 def write_outputs(
     settings: dict, frame: pl.DataFrame, out: Path, blank: pl.DataFrame | None = None
 ) -> dict:
-    """metrics.json, submission.json (ARC) and the plots, from the predictions tables."""
+    """metrics.json, submission.json (ARC), the plots and report.html, from the predictions
+    tables (and the pictures already in ``out``)."""
+    from .report_html import write_html
+
     codec, rule = settings["codec"], settings["halt"]
     metrics = {**settings, **summarise(codec, frame, rule, settings["q_halt_alone"])}
     if codec == "arc":
@@ -340,6 +320,7 @@ def write_outputs(
     (out / "metrics.json").write_text(jsonio.dumps(metrics, indent=1) + "\n")
     with contextlib.suppress(ImportError):  # matplotlib is optional
         write_plots(metrics, frame, out)
+    write_html(metrics, frame, out)
     return metrics
 
 

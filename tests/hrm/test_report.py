@@ -59,7 +59,7 @@ def test_oracle_passes_and_blank_fails(dataset, tmp_path, oracle):
     assert metrics["pass@1"] == expected and metrics["pass@2"] == expected
     assert metrics["exact_accuracy"] == expected and metrics["tasks"] == 2
     assert metrics["q_halt_accuracy"] == 1.0
-    assert (tmp_path / "r" / "reasoning_steps.png").read_bytes()[:4] == b"\x89PNG"
+    assert "<table>" in (tmp_path / "r" / "report.html").read_text()
     assert json.loads((tmp_path / "r" / "metrics.json").read_text())["calibration"]["bins"]
     frame = pl.read_parquet(tmp_path / "r" / "predictions.parquet")
     assert len(frame) == stream.num_examples and frame["q_halt"].list.len().max() == 2
@@ -68,6 +68,35 @@ def test_oracle_passes_and_blank_fails(dataset, tmp_path, oracle):
         assert row["task_id"] in metrics_task_ids(tmp_path / "r")
     assert metrics["submission_score"] == expected
     assert metrics["halting"]["q"]["segments_mean"] == (1.0 if oracle else 2.0)
+
+
+def ds_task_id(dataset):
+    from arcdata.hrm.report import split_rows
+
+    return split_rows(dataset, "test")["task_id"][0]
+
+
+def open_every_output(folder, metrics):
+    """Every file of a report opens: parquet, JSON, PNG (decoded by PIL), HTML."""
+    from PIL import Image
+
+    names = {p.name for p in folder.iterdir()}
+    pictures = {"calibration", "pixel_accuracy", "segments", "voters", "calibration_voted"}
+    pictures |= {"reasoning_steps", "latents"}
+    assert {f"{n}.png" for n in pictures} <= names, names
+    for p in folder.iterdir():
+        if p.suffix == ".parquet":
+            assert len(pl.read_parquet(p)) == metrics["examples"]
+        elif p.suffix == ".json":
+            json.loads(p.read_text())
+        elif p.suffix == ".png":
+            with Image.open(p) as im:
+                im.load()
+                assert im.size[0] > 50 and im.size[1] > 50, p.name
+        elif p.suffix == ".html":
+            assert p.read_text().startswith("<!DOCTYPE html>")
+        else:
+            raise AssertionError(f"unexpected output {p.name}")
 
 
 def metrics_task_ids(folder):
@@ -106,15 +135,25 @@ def test_train_then_evaluate_from_the_command_line(dataset, tmp_path):
     for halt in ("max", "q"):
         folder = tmp_path / f"rep-{halt}"
         args = ["evaluate", str(run), str(dataset), "--batch-size", "8", "--out", str(folder)]
-        res = CliRunner().invoke(main, [*args, "--halt", halt, "--ids", "blank"])
+        task = ds_task_id(dataset)
+        trace = ["--trace", f"{task}:1"] if halt == "max" else []  # else 2 right + 2 wrong
+        res = CliRunner().invoke(main, [*args, "--halt", halt, "--ids", "blank", *trace])
         assert res.exit_code == 0, res.output
         reports[halt] = folder
         metrics = json.loads((folder / "metrics.json").read_text())
         assert {"pass@1", "pass@2", "exact_accuracy", "calibration"} <= set(metrics)
         assert np.isfinite(metrics["token_accuracy"]) and metrics["halt"] == halt
         assert metrics["ids_blank"]["examples"] == metrics["examples"]
-        for name in ("calibration", "pixel_accuracy", "segments", "voters", "reasoning_steps"):
-            assert (folder / f"{name}.png").read_bytes()[:4] == b"\x89PNG", name
+        open_every_output(folder, metrics)
+        traces = json.loads((folder / "trace.json").read_text())
+        if halt == "max":
+            assert [(t["task_id"], t["version"]) for t in traces] == [(task, 1)]
+        else:
+            assert 1 <= len(traces) <= 4
+        for t in traces:
+            assert len(t["answers"]) == len(t["q_halt"]) == 2 and len(t["pca"]) == 2
+            assert t["levels"] == ["z_H", "z_L"] and all(len(c) == 2 for c in t["state_change"])
+            assert all(x > 0 for c in t["state_change"] for x in c)  # the states do move
         for name in ("predictions", "predictions_blank_ids"):
             assert len(pl.read_parquet(folder / f"{name}.parquet")) == metrics["examples"]
         sub = json.loads((folder / "submission.json").read_text())
