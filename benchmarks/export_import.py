@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import os
 import resource
 import shutil
 import sys
@@ -67,13 +68,15 @@ def main() -> None:
     npy_a, imported, npy_b = work / "npy-a", work / "imported", work / "npy-b"
     exported = measured(arcdata("export", str(args.dataset), "--out", str(npy_a)))
     imported_figures = measured(arcdata("import", str(npy_a), "--out", str(imported)))
-    run_measured(arcdata("export", str(imported), "--out", str(npy_b)))
+    again = measured(arcdata("export", str(imported), "--out", str(npy_b)))
     print(
         f"{args.dataset}: npy {folder_bytes(npy_a) / 1e9:.2f} GB, "
         f"imported Parquet {folder_bytes(imported) / 1e9:.2f} GB"
     )
     report("export", exported, TARGET_EXPORT_S)
     report("import", imported_figures, TARGET_IMPORT_S)
+    report("export2", again, TARGET_EXPORT_S)
+    print(f"  load average {os.getloadavg()[0]:.1f} (wall figures mean little above ~1)")
     identical = same_files(npy_a, npy_b)
     print(f"  export -> import -> export byte-identical: {identical}")
     shutil.rmtree(work, ignore_errors=True)

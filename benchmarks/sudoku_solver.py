@@ -72,6 +72,7 @@ def measure(name: str, puzzles: list[np.ndarray], repeat: int) -> bool:
     print(
         f"{name}: {len(puzzles)} puzzles ({clues.mean():.1f} clues) solved and proved unique: "
         f"{1e3 * best.mean():.3f} ms/puzzle CPU (median {1e3 * np.median(best):.3f}, "
+        f"p99 {1e3 * np.percentile(best, 99):.3f}, "
         f"best of {repeat} per puzzle); checked {correct}; guesses mean {guesses.mean():.1f}, "
         f"median {np.median(guesses):.0f}, max {guesses.max()}"
     )
