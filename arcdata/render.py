@@ -1,15 +1,11 @@
-"""Pictures of grids: ANSI colour blocks for the terminal and PNG files (no plotting library).
+"""Colours of grids: the palettes, and ANSI colour blocks for the terminal.
 
 The ARC palette is the one the ARC web app uses, so a task looks the way people know it. These
-palettes are the only ones: the captioned pictures (picture.py) and the browser (browse.py) use
-them too.
+palettes are the only ones: the captioned PNG pictures (picture.py: ``show --png`` and the
+reasoning strips of ``arcdata evaluate``) and the browser (browse.py) use them too.
 """
 
 from __future__ import annotations
-
-import struct
-import zlib
-from pathlib import Path
 
 import numpy as np
 
@@ -65,51 +61,3 @@ def side_by_side(blocks: list[list[str]], widths: list[int], gap: str = "   ->  
             parts.append(b[i] if i < len(b) else " " * w)
         out.append(gap.join(parts))
     return "\n".join(out)
-
-
-def grid_image(grid: np.ndarray, codec: str = "arc", cell: int = 12) -> np.ndarray:
-    """RGB image [H, W, 3] of a grid with 1-pixel grid lines."""
-    pal = palette_for(codec)
-    if codec.startswith("sudoku"):
-        shade = np.where(grid[..., None] > 0, np.uint8(200), np.uint8(255))
-        rgb = np.broadcast_to(shade, (*grid.shape, 3))
-    else:
-        rgb = pal[grid]
-    big = np.repeat(np.repeat(rgb, cell, axis=0), cell, axis=1).copy()
-    big[::cell, :, :] = 90
-    big[:, ::cell, :] = 90
-    return big
-
-
-def compose(rows: list[list[np.ndarray]], pad: int = 8) -> np.ndarray:
-    """Lay images out in rows (e.g. one row per pair: input, output) on a white canvas."""
-    heights = [max(img.shape[0] for img in r) for r in rows]
-    width = max(sum(img.shape[1] for img in r) + pad * (len(r) + 1) for r in rows)
-    canvas = np.empty((sum(heights) + pad * (len(rows) + 1), width, 3), dtype=np.uint8)
-    canvas[:] = BACKGROUND
-    y = pad
-    for r, h in zip(rows, heights, strict=True):
-        x = pad
-        for img in r:
-            canvas[y : y + img.shape[0], x : x + img.shape[1]] = img
-            x += img.shape[1] + pad
-        y += h + pad
-    return canvas
-
-
-def write_png(path: str | Path, rgb: np.ndarray) -> None:
-    """A minimal truecolour PNG writer (zlib + CRC chunks): enough for pictures of grids."""
-    h, w, _ = rgb.shape
-    raw = b"".join(b"\x00" + rgb[y].tobytes() for y in range(h))
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + tag
-            + data
-            + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-        )
-
-    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-    png += chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
-    Path(path).write_bytes(png)
