@@ -14,8 +14,9 @@ tenth of the intervals between batches, what the loader does when the scheduler 
 
 Where a batch's time goes is printed first, in CPU milliseconds per batch of the main process
 (in-process iteration): ``fields`` (the rows' shapes, offsets and cell positions gathered from
-the memory-mapped arrays), ``encode`` (stored cells to token rows, inputs and labels: the
-decode of the stored grids), ``copy`` (the widening copy a token type wider than one byte
+the memory-mapped arrays), ``encode`` (stored tiles to token rows, inputs and labels: one
+canvas-sized window per example and a ``maximum`` with the canvas floor, the decode of the
+stored grids), ``copy`` (the widening copy a token type wider than one byte
 needs), ``collate`` (ids, indices and the tensors around the arrays) and, with workers,
 ``transfer`` (the main process's share per batch: receiving and mapping a worker's batch).
 
@@ -138,14 +139,14 @@ def breakdown(stream, batches: int) -> dict[str, float]:
         t0 = time.process_time()
         fields = {
             k: getattr(a, k)[rows]
-            for k in ("offset_r", "offset_c", "input_start", "input_h", "input_w")
-            + ("output_start", "output_h", "output_w")
+            for k in ("offset_r", "offset_c", "input_base", "input_h", "input_w")
+            + ("output_base", "output_h", "output_w")
         }
         t1 = time.process_time()
         for kind, canvas in (("input", stream.canvas), ("output", stream.label_canvas)):
-            canvas.encode(
+            canvas.encode_tiles(
                 stream._windows(kind),
-                fields[f"{kind}_start"],
+                fields[f"{kind}_base"],
                 fields[f"{kind}_h"],
                 fields[f"{kind}_w"],
                 fields["offset_r"],

@@ -50,7 +50,7 @@ try:
 except ImportError:  # not POSIX: no lock; publishing by rename still keeps entries whole
     fcntl = None
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 META = "meta.json"
 TMP_PREFIX = ".tmp-"
 TRASH_PREFIX = ".trash-"

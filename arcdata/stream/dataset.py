@@ -9,8 +9,9 @@ Design (MosaicML streaming / litdata style, sized for HRM):
   order, so batch *k* is the same whatever the worker count;
 * state is four numbers and a hash: ``epoch``, ``batches`` consumed (global batches, so a resume
   may even change the world size), ``seed`` and the manifest's sha256;
-* rows come from memory-mapped flat arrays (:mod:`arcdata.stream.store`) and become tokens with
-  the vectorised row encoder (:mod:`arcdata.tokens`); workers write batches straight into
+* rows come from memory-mapped flat arrays (:mod:`arcdata.stream.store`) and become tokens by
+  the tile encoder (:mod:`arcdata.tokens`): grids stored once with the canvas's row stride, so
+  a batch is a gather of one canvas-sized window per example and one ``maximum``; workers write batches straight into
   reused shared memory (:mod:`arcdata.stream.transport`).
 
 Resuming with DataLoader workers: the copies of the stream live in the workers, so the main
@@ -395,8 +396,10 @@ class PuzzleStream(IterableDataset):
         self, idx: np.ndarray, real: np.ndarray, inputs: np.ndarray, labels: np.ndarray
     ) -> None:
         """Token rows of split rows ``idx`` into ``inputs`` and ``labels`` (rows where ``real``
-        is False become padding). One-byte types are written in place; wider ones through a
-        byte scratch and one widening copy (int8 view: the label byte 156 widens to -100)."""
+        is False become padding), from the split's tiles: per canvas two gathers of one item
+        per example, a ``maximum`` and an add (:meth:`arcdata.tokens.Canvas.encode_tiles`).
+        One-byte types are written in place; wider ones through a byte scratch and one widening
+        copy (int8 view: the label byte 156 widens to -100)."""
         a = self.arrays
         r, c = a.offset_r[idx], a.offset_c[idx]
         wide = self.token_dtype.itemsize > 1
@@ -409,9 +412,9 @@ class PuzzleStream(IterableDataset):
             if not real.all():
                 h[~real] = 0  # a grid of height 0 encodes as an all-PAD row
             w = getattr(a, f"{kind}_w")[idx]
-            starts = getattr(a, f"{kind}_start")[idx]
+            bases = getattr(a, f"{kind}_base")[idx]
             target = scratch if wide else dest.view(np.uint8)
-            canvas.encode(self._windows(kind), starts, h, w, r, c, target)
+            canvas.encode_tiles(self._windows(kind), bases, h, w, r, c, target)
             if wide:
                 np.copyto(dest, scratch.view(np.int8))
 
@@ -419,7 +422,7 @@ class PuzzleStream(IterableDataset):
         if self._views is None:
             a = self.arrays
             self._views = {
-                k: self.canvas.windows(getattr(a, f"{k}_cells")) for k in ("input", "output")
+                k: self.canvas.tile_windows(getattr(a, f"{k}_tiles")) for k in ("input", "output")
             }
         return self._views[kind]
 

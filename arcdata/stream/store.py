@@ -17,6 +17,7 @@ cache lives and how it is checked, published and repaired is :mod:`arcdata.strea
 
 from __future__ import annotations
 
+import mmap
 import os
 import warnings
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from arcdata.storage.hashing import bytes_sha256, file_sha256
 from arcdata.storage.manifest import read_manifest
 from arcdata.storage.paths import safe_member
 from arcdata.stream import cache as stream_cache
-from arcdata.tokens import MARGIN, Codec, get_codec
+from arcdata.tokens import MARGIN, Codec, get_codec, tile_layout, write_tiles
 
 READ_COLUMNS = (
     "task_id",
@@ -115,6 +116,10 @@ class SplitArrays:
     output_start: np.ndarray
     input_cells: np.ndarray  # uint8, MARGIN zeros at both ends
     output_cells: np.ndarray
+    input_base: np.ndarray  # int64: where each input grid's first cell is in input_tiles
+    output_base: np.ndarray
+    input_tiles: np.ndarray  # uint8: the grids laid out with the canvas's row stride
+    output_tiles: np.ndarray
 
     @property
     def num_rows(self) -> int:
@@ -330,21 +335,37 @@ def read_split(dataset: Dataset, split: str, entry: dict, *, verify: bool) -> Sp
         asm.add(_table_chunk(_read_shard(dataset, shard, codec, verify)))
     rows = asm.finish(dataset.root / split)
     pad = np.zeros(MARGIN, np.uint8)
-    return SplitArrays(
-        task_ids=asm.task_ids,
-        **rows,
-        input_cells=np.concatenate([pad, *cells["input"], pad]),
-        output_cells=np.concatenate([pad, *cells["output"], pad]),
-    )
+    packed = {f"{k}_cells": np.concatenate([pad, *cells[k], pad]) for k in ("input", "output")}
+    tiles = {}
+    for kind in ("input", "output"):
+        bases, size = _layout(rows, kind, codec)
+        tiles[f"{kind}_base"] = bases
+        tiles[f"{kind}_tiles"] = out = np.zeros(size, np.uint8)
+        _fill_tiles(rows, kind, codec, packed[f"{kind}_cells"], bases, out)
+    return SplitArrays(task_ids=asm.task_ids, **rows, **packed, **tiles)
+
+
+def _layout(rows: dict[str, np.ndarray], kind: str, codec: Codec) -> tuple[np.ndarray, int]:
+    return tile_layout(rows[f"{kind}_h"], rows[f"{kind}_w"], codec.side)
+
+
+def _fill_tiles(rows, kind: str, codec: Codec, cells, bases, out) -> None:
+    """Tiles of one kind's grids (see :func:`arcdata.tokens.tile_layout`): what the stream's
+    encoder reads, so a batch costs no work per grid row."""
+    h, w, starts = rows[f"{kind}_h"], rows[f"{kind}_w"], rows[f"{kind}_start"]
+    write_tiles(codec.side, cells, starts, h, w, bases, out)
 
 
 # ----------------------------------------------------------------------------- the cache
 
 
+TILE_BASES = ("input_base", "output_base")
 CACHE_FILES = (
-    *(f"{k}.npy" for k in ROW_ARRAYS),
+    *(f"{k}.npy" for k in (*ROW_ARRAYS, *TILE_BASES)),
     "input_cells.u8",
     "output_cells.u8",
+    "input_tiles.u8",
+    "output_tiles.u8",
 )
 
 
@@ -372,17 +393,44 @@ def _write_cache(dataset: Dataset, split: str, entry: dict, folder: Path, verify
             f.close()
     for key, values in rows.items():
         np.save(folder / f"{key}.npy", values)
+    for kind in ("input", "output"):
+        bases, size = _layout(rows, kind, codec)
+        np.save(folder / f"{kind}_base.npy", bases)
+        cells = np.memmap(folder / f"{kind}_cells.u8", dtype=np.uint8, mode="r")
+        tiles = np.memmap(folder / f"{kind}_tiles.u8", dtype=np.uint8, mode="w+", shape=(size,))
+        _fill_tiles(rows, kind, codec, cells.view(np.ndarray), bases, tiles.view(np.ndarray))
+        tiles.flush()
+        del cells, tiles
     return {"rows": int(len(rows["task_index"])), "task_ids": asm.task_ids}
 
 
 def _load_cache(folder: Path, meta: dict) -> SplitArrays:
     """Map a checked entry's files; ValueError if they do not fit together."""
     # Plain ndarray views of the maps: indexing a np.memmap costs ~10x more per call.
-    arrays = {k: np.load(folder / f"{k}.npy", mmap_mode="r").view(np.ndarray) for k in ROW_ARRAYS}
+    arrays = {
+        k: np.load(folder / f"{k}.npy", mmap_mode="r").view(np.ndarray)
+        for k in (*ROW_ARRAYS, *TILE_BASES)
+    }
     cells = {}
     for kind in ("input", "output"):
         path = folder / f"{kind}_cells.u8"
         cells[f"{kind}_cells"] = np.memmap(path, dtype=np.uint8, mode="r").view(np.ndarray)
+        cells[f"{kind}_tiles"] = map_populated(folder / f"{kind}_tiles.u8")
     if any(len(a) != meta["rows"] for a in arrays.values()):
         raise ValueError(f"arrays do not all have {meta['rows']} rows")
     return SplitArrays(task_ids=list(meta["task_ids"]), **arrays, **cells)
+
+
+def map_populated(path: Path) -> np.ndarray:
+    """A read-only uint8 map of ``path`` with its page tables filled at open (MAP_POPULATE).
+
+    Why: every batch reads windows at random places in the tiles; mapped lazily, the first
+    epoch of each process takes about two page faults per example, which costs as much as the
+    encoding itself. Filling the tables once is a fraction of a second per GB.
+    """
+    flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return np.zeros(0, np.uint8)
+        mm = mmap.mmap(f.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
+    return np.frombuffer(mm, dtype=np.uint8)
