@@ -81,25 +81,57 @@ def dtype_name(device: torch.device) -> str:
     return "bfloat16 autocast" if device.type == "cuda" else "float32"
 
 
-def step_flops(model: HRMConfig, batch: int) -> float:
-    """Forward + backward FLOPs of one training step (one ACT segment).
+def block_flops(model: HRMConfig, batch: int) -> float:
+    """Forward FLOPs of one transformer block on ``batch`` sequences (matrix products only).
 
-    Every cycle's forward pass counts; backward covers only the last L and H update (the
-    one-step gradient), at twice the forward cost. Linear layers: 2 FLOPs per weight per token;
-    attention: 4 * positions^2 * hidden per layer.
+    Linear layers cost 2 FLOPs per weight per row. Attention: the fused q/k/v and output
+    projections (4 D^2 weights) and the two L x L products (4 L^2 D). ``mixer: mlp`` (TRM's
+    ``mlp_t``): a SwiGLU across the L positions, applied to each of the D feature rows.
+    Every block ends with the SwiGLU over features.
     """
     d, e = model.hidden_size, model.expansion
-    inner = swiglu_inner_size(d, e)
-    per_layer = 4 * d * d + 3 * d * inner  # q, k, v, o + gate, up, down
     positions = model.seq_len + model.puzzle_emb_len
+    mlp = 2 * positions * 3 * d * swiglu_inner_size(d, e)  # gate, up, down per position
+    if model.mixer == "mlp":
+        mix = 2 * d * 3 * positions * swiglu_inner_size(positions, e)  # per feature row
+    else:
+        mix = 2 * positions * 4 * d * d + 4 * positions**2 * d
+    return batch * (mix + mlp)
 
-    def level(layers: int) -> float:
-        return batch * (2 * positions * layers * per_layer + 4 * positions**2 * d * layers)
 
-    low, high = level(model.l_layers), level(model.h_layers)
-    forward = model.h_cycles * model.l_cycles * low + model.h_cycles * high
-    head = 2 * batch * model.seq_len * d * model.vocab_size
-    return forward + 2 * (low + high) + 3 * head
+def segment_updates(model: HRMConfig) -> tuple[list[int], list[int]]:
+    """Layers of every level update one segment runs, and of those under gradient.
+
+    HRM: level i (slowest first) is updated ``cycles[0] * ... * cycles[i]`` times; the last
+    update of each level is under gradient. TRM: ``h_cycles`` rounds of ``l_cycles + 1``
+    updates of its one network, the last round under gradient.
+    """
+    if model.kind == "trm":
+        per_round = [model.l_layers] * (model.l_cycles + 1)
+        return per_round * model.h_cycles, per_round
+    every, last, times = [], [], 1
+    for layers, cycles in model.level_specs:
+        times *= cycles
+        every += [layers] * times
+        last.append(layers)
+    return every, last
+
+
+def step_flops(model: HRMConfig, batch: int) -> float:
+    """Forward + backward FLOPs of one training step (one ACT segment), matrix products only.
+
+    Every update of the segment runs forward; backward (twice the forward: the gradients of the
+    inputs and of the weights) covers only the updates under gradient and the heads. HRM's
+    halting rule learns q_continue from a second forward of the segment without gradient
+    (skipped when ``halt_max_steps`` is 1 or the rule is q_halt alone, as TRM's).
+    """
+    every, graded = segment_updates(model)
+    block = block_flops(model, batch)
+    d = model.hidden_size
+    heads = 2 * batch * (model.seq_len * d * model.vocab_size + d * 2)  # lm_head, q_head
+    forward = sum(every) * block + heads
+    second = forward if model.halt_max_steps > 1 and not model.halts_on_q_halt_alone else 0.0
+    return forward + second + 2 * (sum(graded) * block + heads)
 
 
 def estimate(
