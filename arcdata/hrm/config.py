@@ -54,6 +54,8 @@ class TrainConfig:
     tensorboard: bool = True  # RUN_DIR/tensorboard event files, when tensorboard is installed
     # Weight EMA rate (TRM uses 0.999); 0 is off. When on, evaluation and checkpoints use the EMA.
     ema: float = 0.0
+    # "none": train everything; "network": only the puzzle embeddings (no network optimiser).
+    freeze: str = "none"
 
     def __post_init__(self) -> None:
         if self.lr_schedule not in ("constant", "cosine"):
@@ -70,6 +72,8 @@ class TrainConfig:
             raise ConfigError(
                 f"ema must be 0 (off) or a rate in (0, 1) such as 0.999, not {self.ema}"
             )
+        if self.freeze not in ("none", "network"):
+            raise ConfigError(f"freeze must be 'none' or 'network', not {self.freeze!r}")
         if self.global_batch_size < 1 or self.max_steps < 0:
             raise ConfigError("global_batch_size must be >= 1 and max_steps >= 0")
 

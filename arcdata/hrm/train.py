@@ -69,11 +69,26 @@ def lr_scale(step: int, cfg: TrainConfig) -> float:
     return cfg.lr_min_ratio + (1 - cfg.lr_min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def build_optimizers(model: HRM, cfg: TrainConfig) -> tuple[AdamAtan2, SparseSignSGD | None]:
-    """Adam-atan2 for every parameter; sparse sign-SGD for the puzzle table (not a parameter)."""
-    optimizer = AdamAtan2(
-        model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay
-    )
+def build_optimizers(model: HRM, cfg: TrainConfig) -> tuple[AdamAtan2 | None, SparseSignSGD | None]:
+    """Adam-atan2 for every parameter; sparse sign-SGD for the puzzle table (not a parameter).
+
+    With ``freeze: network`` the network's parameters stop requiring gradients and no Adam-atan2
+    is built at all: only the puzzle embeddings move (fitting embeddings for new tasks), and no
+    optimiser state for the frozen weights is allocated or saved.
+    """
+    optimizer = None
+    if cfg.freeze == "network":
+        if cfg.model.puzzle_emb_ndim <= 0:
+            raise ConfigError(
+                "freeze: network leaves nothing to train (model.puzzle_emb_ndim is 0)"
+            )
+        for p in model.parameters():
+            p.requires_grad_(False)
+    else:
+        optimizer = AdamAtan2(
+            model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2),
+            weight_decay=cfg.weight_decay,
+        )  # fmt: skip
     sparse = None
     if cfg.model.puzzle_emb_ndim > 0:
         sparse = SparseSignSGD(
@@ -86,7 +101,7 @@ def train_segment(
     model: HRM,
     carry: Carry,
     batch: dict[str, Any],
-    optimizer: AdamAtan2,
+    optimizer: AdamAtan2 | None,
     sparse: SparseSignSGD | None,
     cfg: TrainConfig,
     scale: float = 1.0,
@@ -104,12 +119,13 @@ def train_segment(
         carry, out = model(carry, batch, generator)
         loss, metrics = act_loss(out, carry, cfg.loss_type)
     (loss / cfg.global_batch_size).backward()
-    if distributed:
-        all_reduce_grads([p for group in optimizer.param_groups for p in group["params"]])
-    for group in optimizer.param_groups:
-        group["lr"] = cfg.lr * scale
-    optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
+    if optimizer is not None:
+        if distributed:
+            all_reduce_grads([p for group in optimizer.param_groups for p in group["params"]])
+        for group in optimizer.param_groups:
+            group["lr"] = cfg.lr * scale
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
     if sparse is not None:
         sparse.param_groups[0]["lr"] = cfg.puzzle_emb_lr * scale
         sparse.step()
@@ -197,7 +213,8 @@ def _train(
             ema.model.load_state_dict(model.state_dict())
             if "train_model" in state:
                 load_model_state(ema.model, state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        if optimizer is not None:
+            optimizer.load_state_dict(state["optimizer"])
         if sparse is not None:
             sparse.load_state_dict(state["puzzle_emb_optimizer"])
         step = state["step"]
@@ -253,7 +270,7 @@ def _train(
                 "config": to_dict(cfg),
                 "model": evaluated().state_dict(),
                 **({"train_model": model.state_dict()} if ema is not None else {}),
-                "optimizer": optimizer.state_dict(),
+                "optimizer": optimizer.state_dict() if optimizer is not None else None,
                 "puzzle_emb_optimizer": sparse.state_dict() if sparse is not None else None,
             }
         own = {  # each rank's slots, exploration RNG and stream position differ
