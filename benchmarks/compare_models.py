@@ -1,17 +1,20 @@
 """HRM (2 and 3 levels), TRM, TRM-mlp_t and a plain transformer on held-out 4x4 Sudoku.
 
 Same puzzles as ``learn_sudoku4.py`` (minimal puzzles; test grids never seen in training), same
-trainer pieces (``train_segment``, the ACT carry, ``evaluate``), and the same wall-clock training
-budget for every model; evaluation time is not counted. Held-out exact accuracy is recorded
-against training seconds and optimiser steps, one PNG with both views, and a Markdown table.
+trainer pieces (``train_segment``, the ACT carry, ``evaluate``), and the same training budget
+for every model in CPU seconds of this process (``time.process_time``, torch pinned to
+``--threads`` threads, 1 by default), so a model's budget does not shrink when other jobs load
+the machine; evaluation is not counted. Held-out exact accuracy is recorded against training CPU
+seconds and optimiser steps, one PNG with both views, and a Markdown table.
 
     python benchmarks/compare_models.py [--budget 90] [--seeds 0 1] [--out runs/compare-models]
     python benchmarks/compare_models.py --plot A/runs.json B/runs.json --out runs/compare-models
 
 (the second form redraws the figure and table from runs made separately, e.g. one process per
-seed). The learning rate warms up over ``--warmup`` steps, then follows a cosine over the *time* budget, so every
-model ends its schedule when its budget ends whatever its speed. On a machine shared with other
-jobs the figures depend on the load: report ``uptime`` beside them.
+seed). The learning rate warms up over ``--warmup`` steps, then follows a cosine over the
+CPU-time budget, so every model ends its schedule when its budget ends whatever its speed. With
+one thread, a quiet machine's wall time per run is about the budget; CPU seconds are also
+slower on a loaded machine (shared caches), so the load is printed beside the figures.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ def puzzles(seed: int, n_train: int, n_test: int) -> ArraySource:
 
 
 def run(name: str, source: ArraySource, seed: int, args: argparse.Namespace) -> dict:
-    """Train ``name`` for ``args.budget`` seconds; held-out exact accuracy at each checkpoint."""
+    """Train ``name`` for ``args.budget`` CPU seconds; held-out exact accuracy at each mark."""
     cfg = from_dict(
         dict(
             model=dict(COMMON, **MODELS[name], vocab_size=6, seq_len=16, num_puzzle_identifiers=1),
@@ -83,7 +86,7 @@ def run(name: str, source: ArraySource, seed: int, args: argparse.Namespace) -> 
     carry, step, trained = None, 0, 0.0
     model.train()
     while marks:
-        start = time.perf_counter()
+        start = time.process_time()  # CPU of this process: every torch thread, no waiting
         batch = next(cursor)
         if carry is None:
             carry = model.initial_carry(batch)
@@ -91,13 +94,13 @@ def run(name: str, source: ArraySource, seed: int, args: argparse.Namespace) -> 
         scale = warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, trained / args.budget))))
         carry, _, _ = train_segment(model, carry, batch, optimizer, sparse, cfg, scale, generator)
         step += 1
-        trained += time.perf_counter() - start
+        trained += time.process_time() - start
         if trained >= marks[0]:
             marks.pop(0)
             test.set_epoch(0)
             result = evaluate(model, test, torch.device("cpu"), loss_type=cfg.loss_type)
             curve.append({"seconds": trained, "steps": step, "exact": result["exact_accuracy"]})
-            print(f"  {name:<13} seed {seed}: {trained:6.1f}s {step:6d} steps "
+            print(f"  {name:<13} seed {seed}: {trained:6.1f} CPU s {step:6d} steps "
                   f"exact {result['exact_accuracy']:.4f}", flush=True)  # fmt: skip
     return {"model": name, "seed": seed, "params": params, "curve": curve}
 
@@ -117,13 +120,14 @@ def plot(runs: list[dict], path: Path, budget: float) -> None:
         for ax, key in zip(axes, ("seconds", "steps"), strict=True):
             ax.plot([p[key] for p in c], [p["exact"] for p in c], style, marker="o",
                     markersize=3, color=colours[r["model"]], label=label)  # fmt: skip
-    axes[0].set_xlabel(f"training seconds (budget {budget:.0f}s, evaluation excluded)")
+    axes[0].set_xlabel(f"training CPU seconds (budget {budget:.0f} s, evaluation excluded)")
     axes[1].set_xlabel("optimiser steps (ACT segments)")
     axes[0].set_ylabel("held-out exact accuracy")
     axes[0].legend(loc="upper left", fontsize=8)
     for ax in axes:
         ax.grid(alpha=0.3)
-    fig.suptitle("4x4 Sudoku, held-out grids; solid: first seed, dashed: second")
+    seeds = sorted({r["seed"] for r in runs})
+    fig.suptitle(f"4x4 Sudoku, held-out grids; seeds {seeds}: solid first, dashed others")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -150,7 +154,9 @@ def main() -> None:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--budget", type=float, default=90.0, help="training seconds per run")
+    p.add_argument(
+        "--budget", type=float, default=90.0, help="training CPU seconds (process time) per run"
+    )
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     p.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     p.add_argument("--evals", type=int, default=6, help="evaluations per run")
