@@ -232,7 +232,24 @@ def resolve(
                 p = Path(value).expanduser()
                 spec[key] = str(p if p.is_absolute() else (base_dir / p).resolve())
         spec.setdefault("name", name)
+    _resolve_identifiers(config, base_dir)
     return config
+
+
+def _resolve_identifiers(config: dict, base_dir: Path | None) -> None:
+    """The ``identifiers`` key in its full form, its path resolved against ``base_dir`` (None:
+    the working directory). A bare path means ``{path: PATH}`` with the strict defaults."""
+    spec = config.get("identifiers")
+    if spec is None:
+        return
+    if isinstance(spec, str):
+        spec = {"path": spec}
+    spec = {"missing": "error", "unmapped": "error", **spec}
+    p = Path(spec["path"]).expanduser()
+    if not p.is_absolute():
+        p = (base_dir / p) if base_dir is not None else p
+    spec["path"] = str(p.resolve())
+    config["identifiers"] = spec
 
 
 def load_pipeline(path: str | Path, overrides: list[str] | None = None) -> dict:
@@ -248,6 +265,7 @@ def load_pipeline(path: str | Path, overrides: list[str] | None = None) -> dict:
                 value = spec.get(key)
                 if isinstance(value, str):
                     spec[key] = str(Path(value).expanduser().resolve())
+        _resolve_identifiers(config, None)
     return config
 
 

@@ -199,3 +199,156 @@ def duplicate_names(names: pa.Array | list[str]) -> list[str]:
     counts = pc.value_counts(pa.array(names, pa.string()))
     values, n = counts.field("values"), counts.field("counts")
     return sorted(pc.filter(values, pc.greater(n, 1)).to_pylist())
+
+
+# reading a whole table of names ---------------------------------------------------------------
+
+SUSPECT_VERSION_RE = re.compile(r"_t[0-9]+_[0-9]+(?:_r[0-9]*_c[0-9]*)?$")
+"""What looks like a version suffix, malformed or not: such a name is refused rather than read
+as a task literally called so (a task id may not read as a version name either)."""
+_INDEX_RE = r"^(?:0|[1-9][0-9]*)$"
+
+
+@dataclass(frozen=True)
+class NameColumns:
+    """:func:`parse_name` of N names at once, column-wise (a map can hold millions of names).
+
+    ``colour_map`` is the identity for a task's own name; ``row_map`` / ``col_map`` / ``role``
+    are null where a name has none, ``index`` is -1 there.
+    """
+
+    task: pa.Array  # string [N]
+    base: pa.Array  # string [N]: the version's name (without the pair suffix)
+    is_version: np.ndarray  # bool [N]: the base has a transform suffix
+    is_pair: np.ndarray  # bool [N]
+    dihedral: np.ndarray  # int8 [N]
+    colour_map: pa.Array  # string [N]
+    row_map: pa.Array  # string [N]
+    col_map: pa.Array  # string [N]
+    role: pa.Array  # string [N]
+    index: np.ndarray  # int64 [N]
+
+    def transform(self, rows: np.ndarray) -> Transform:
+        """The transforms of names ``rows`` (all ARC, or all with row/column maps)."""
+        take = pa.array(np.asarray(rows, dtype=np.int64))
+        row_maps = self.row_map.take(take)
+        has_maps = row_maps.null_count < len(row_maps)
+        return Transform.from_columns(
+            self.dihedral[np.asarray(rows, dtype=np.int64)],
+            self.colour_map.take(take).to_pylist(),
+            row_maps.to_pylist() if has_maps else None,
+            self.col_map.take(take).to_pylist() if has_maps else None,
+        )
+
+
+def _bool(array: pa.Array) -> np.ndarray:
+    return np.asarray(array.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def parse_names(names: pa.Array | list[str]) -> NameColumns:
+    """Vectorised :func:`parse_name` (the blank must not be among ``names``)."""
+    names = pa.array(names, pa.string())
+    pair = pc.extract_regex(names, PAIR_RE.pattern)
+    is_pair = _bool(pair.is_valid())
+    base = pc.if_else(pair.is_valid(), pair.field("base"), names)
+    m = pc.extract_regex(base, VERSION_RE.pattern)
+    is_version = _bool(m.is_valid())
+    valid = m.is_valid()
+    n = len(names)
+    dihedral = np.zeros(n, np.int8)
+    if is_version.any():
+        digits = pc.fill_null(pc.if_else(valid, m.field("dihedral"), "0"), "0")
+        dihedral = pc.cast(digits, pa.int8()).to_numpy(zero_copy_only=False).astype(np.int8)
+    maps = {}
+    for key in ("row_map", "col_map"):
+        found = pc.if_else(valid, m.field(key), pa.scalar(None, pa.string()))
+        maps[key] = pc.if_else(pc.equal(found, ""), pa.scalar(None, pa.string()), found)
+    index = np.full(n, -1, np.int64)
+    if is_pair.any():
+        raw = pc.if_else(pair.is_valid(), pair.field("index"), "-1")
+        index = pc.cast(raw, pa.int64()).to_numpy(zero_copy_only=False)
+    return NameColumns(
+        task=pc.if_else(valid, m.field("task"), base),
+        base=base,
+        is_version=is_version,
+        is_pair=is_pair,
+        dihedral=dihedral,
+        colour_map=pc.if_else(valid, m.field("colour_map"), "0123456789"),
+        row_map=maps["row_map"],
+        col_map=maps["col_map"],
+        role=pc.if_else(pair.is_valid(), pair.field("role"), pa.scalar(None, pa.string())),
+        index=index,
+    )
+
+
+def _not_permutation(maps: pa.Array, rows: np.ndarray) -> np.ndarray:
+    """Of ``rows`` (where ``maps`` is set), those whose digit string is not a permutation."""
+    if not rows.size:
+        return rows
+    strings = maps.take(pa.array(rows)).to_pylist()
+    widths = np.array([len(s) for s in strings])
+    bad = np.zeros(rows.size, bool)
+    for w in np.unique(widths).tolist():
+        sel = np.flatnonzero(widths == w)
+        digits = np.frombuffer("".join(strings[i] for i in sel).encode(), np.uint8)
+        digits = digits.reshape(sel.size, w) - ord("0")
+        bad[sel] = (np.sort(digits, axis=1) != np.arange(w)).any(axis=1)
+    return rows[bad]
+
+
+def name_problems(names: pa.Array | list[str]) -> dict[int, str]:
+    """Position -> why the name there cannot be an id's name under the grammar above.
+
+    Refused: empty names, the blank's name (it belongs to id 0 only), a suffix that looks like a
+    version's but is malformed (``_t8_...``, a 9-digit map), maps that are not permutations,
+    row/column maps of different lengths or with a dihedral id other than 0 or 6, pair indices
+    with leading zeros (they would not be written back the same), and a task part that could
+    not be a task id (:func:`task_id_problem`).
+    """
+    names = pa.array(names, pa.string())
+    out: dict[int, str] = {}
+
+    def flag(rows, reason) -> None:
+        for i in np.asarray(rows, dtype=np.int64).tolist():
+            out.setdefault(i, reason(i) if callable(reason) else reason)
+
+    flag(np.flatnonzero(_bool(pc.equal(names, ""))), "empty name")
+    flag(np.flatnonzero(_bool(pc.equal(names, BLANK))), f"{BLANK!r} may only name id 0")
+    parsed = parse_names(names)
+    base = parsed.base
+    suspect = _bool(pc.match_substring_regex(base, SUSPECT_VERSION_RE.pattern))
+    flag(
+        np.flatnonzero(suspect & ~parsed.is_version),
+        "looks like <task>_t<d>_<colour map> but d must be 0..7 and the colour map 10 digits",
+    )
+    versions = np.flatnonzero(parsed.is_version)
+    bad_maps = _not_permutation(parsed.colour_map, versions)
+    flag(bad_maps, lambda i: f"colour map {parsed.colour_map[i].as_py()} is not a permutation")
+    with_maps = np.flatnonzero(_bool(parsed.row_map.is_valid()))
+    rows_bad = np.union1d(
+        _not_permutation(parsed.row_map, with_maps), _not_permutation(parsed.col_map, with_maps)
+    )
+    lengths = pc.not_equal(
+        pc.utf8_length(parsed.row_map.take(pa.array(with_maps))),
+        pc.utf8_length(parsed.col_map.take(pa.array(with_maps))),
+    )
+    rows_bad = np.union1d(rows_bad, with_maps[_bool(lengths)])
+    flag(rows_bad, "row and column maps must be permutations of 0..n-1 of one length")
+    flag(
+        with_maps[~np.isin(parsed.dihedral[with_maps], (0, 6))],
+        "row/column maps combine only with dihedral 0 or 6",
+    )
+    pairs = np.flatnonzero(parsed.is_pair)
+    if pairs.size:
+        raw = pc.extract_regex(names.take(pa.array(pairs)), PAIR_RE.pattern).field("index")
+        flag(pairs[~_bool(pc.match_substring_regex(raw, _INDEX_RE))], "pair index has a leading 0")
+    tasks = pc.dictionary_encode(parsed.task)
+    problems = [task_id_problem(t) for t in tasks.dictionary.to_pylist()]
+    bad_codes = [c for c, p in enumerate(problems) if p is not None]
+    if bad_codes:
+        codes = tasks.indices.to_numpy(zero_copy_only=False)
+        flag(
+            np.flatnonzero(np.isin(codes, bad_codes)),
+            lambda i: f"its task part: {problems[codes[i]]}",
+        )
+    return dict(sorted(out.items()))

@@ -123,3 +123,51 @@ def test_sudoku_versions_are_named_by_their_whole_move():
     assert ids.duplicate_names(names) == []
     back = ids.parse_name(names[5].as_py()).transform
     assert back.equals(plan.take(5))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    task_id=task_ids,
+    seed=st.integers(0, 2**32 - 1),
+    sudoku=st.booleans(),
+    pair=st.sampled_from([None, ("train", 0), ("test", 3)]),
+)
+def test_parse_names_agrees_with_parse_name(task_id, seed, sudoku, pair):
+    """The vectorised reader of a whole map reads every written name as parse_name does."""
+    if ids.task_id_problem(task_id):
+        return
+    rng = np.random.default_rng(seed)
+    t = (
+        aug.random_moves(rng, 1, 4)
+        if sudoku
+        else Transform(rng.integers(0, 8, 1), colour.random_maps(rng, 1))
+    )
+    names = [task_id, ids.version_name(task_id, t, 0, version=1)]
+    if pair:
+        names = [ids.pair_name(n, *pair) for n in names]
+    assert ids.name_problems(names) == {}
+    cols = ids.parse_names(names)
+    for i, name in enumerate(names):
+        one = ids.parse_name(name)
+        assert cols.task[i].as_py() == one.task and cols.base[i].as_py() == one.base
+        assert bool(cols.is_version[i]) == (one.transform is not None)
+        assert cols.role[i].as_py() == one.role and (cols.index[i] if pair else None) == one.index
+        if one.transform is not None:
+            assert cols.transform([i]).equals(one.transform)
+
+
+def test_name_problems_say_why():
+    bad = ids.name_problems(
+        [
+            "",
+            ids.BLANK,
+            "a_t8_0123456789",
+            "a_t1_1123456789",
+            "a_train01",
+            "x_t1_0123456789_t2_0123456789",
+        ]
+    )
+    assert list(bad) == [0, 1, 2, 3, 4, 5]
+    assert "empty" in bad[0] and "id 0" in bad[1] and "0..7" in bad[2]
+    assert "permutation" in bad[3] and "leading 0" in bad[4] and "version name" in bad[5]
+    assert ids.name_problems(["a", "a_t1_0123456789", "a_t1_0123456789_test2"]) == {}

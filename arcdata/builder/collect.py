@@ -39,9 +39,12 @@ class ReadResult:
     leakage: dict | None = None  # arcdata.leakage.leakage_report of the tasks, once computed
 
 
-def read_tasks(config: dict, policy: str | None = None) -> ReadResult:
+def read_tasks(config: dict, policy: str | None = None, keep: set[str] | None = None) -> ReadResult:
     """Every source's tasks, validated, sorted by id; duplicate ids across sources are errors,
-    and so are ids that read as generated names (:func:`arcdata.ids.task_id_problem`)."""
+    and so are ids that read as generated names (:func:`arcdata.ids.task_id_problem`).
+
+    With ``keep``, only tasks with those ids are built; the others count as ``filtered`` by
+    their source (an identifier map that names only some of a source's tasks)."""
     rejects = Rejects(policy or config.get("on_error", "fail"))
     tasks: dict[str, Task] = {}
     reports = []
@@ -54,8 +57,11 @@ def read_tasks(config: dict, policy: str | None = None) -> ReadResult:
             reports.append(SourceReport(name, spec["type"], [], 0, 0, 0, skipped=True))
             continue
         result = read_source(spec, rejects)
-        kept = 0
+        kept = left_out = 0
         for task in result.tasks:
+            if keep is not None and task.id not in keep:
+                left_out += 1
+                continue
             problem = task_id_problem(task.id)  # a name that could collide with a version's
             if problem is None and task.id in tasks:
                 problem = f"duplicate task id (also in {tasks[task.id].origin})"
@@ -64,8 +70,8 @@ def read_tasks(config: dict, policy: str | None = None) -> ReadResult:
                 continue
             tasks[task.id] = task
             kept += 1
-        rejected = result.rejected + len(result.tasks) - kept
-        filtered = max(result.read - len(result.tasks) - result.rejected, 0)
+        rejected = result.rejected + len(result.tasks) - kept - left_out
+        filtered = max(result.read - len(result.tasks) - result.rejected, 0) + left_out
         reports.append(
             SourceReport(
                 name, spec["type"], result.files, kept + rejected, kept, rejected, filtered=filtered

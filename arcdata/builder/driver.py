@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 import arcdata
 from arcdata.builder.cluster import dask_client, worker_cpu
 from arcdata.builder.collect import ReadResult, SourceReport, read_tasks
+from arcdata.builder.idmap import attach as attach_map
 from arcdata.builder.manifest import build_manifest
 from arcdata.builder.staging import (
     HASH_NAME,
@@ -99,6 +100,7 @@ def build(
     check_destination(out, overwrite)  # cheap early refusal; checked again under the lock
     if on_error:
         config = {**config, "on_error": on_error}
+    config, idmap = attach_map(config)  # a given identifier map (None without one)
     digest = config_hash(config)
 
     local = not (scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS"))
@@ -110,7 +112,9 @@ def build(
             clock.mark("cluster")
         # Read and validate everything before touching the disk: under on_error=fail a bad input
         # must leave no trace, not even an empty partial folder.
-        read = read_tasks(config)
+        read = read_tasks(config, keep=idmap.keep() if idmap else None)
+        if idmap is not None:
+            idmap.check(read)
         if not read.tasks:
             raise DatasetError("the sources produced no tasks")
         read.leakage = leakage_report(read.tasks, config)
@@ -135,7 +139,15 @@ def build(
         prepare_tmp(tmp, inputs, resume)
         key = key_token(inputs, tmp)
         n_workers = len(client.scheduler_info().get("workers", {}))
-        if config["ids"] in ("version", "pair"):
+        if idmap is not None and config["ids"] != "task":
+            # The map names every version and id: the plans are read from it, not drawn.
+            plans, bases = idmap.plan(read.tasks)
+            counts = [len(p) for p in plans]
+            plan_futs, pos = [], 0
+            for ts in unit_tasks:
+                plan_futs.append(plans[pos : pos + len(ts)])
+                pos += len(ts)
+        elif config["ids"] in ("version", "pair"):
             # Dense ids need every task's version count first: a planning stage.
             plan_futs = [
                 client.submit(plan_unit, ts, config, key=f"plan-{u.index}-{key}", retries=2)
@@ -149,14 +161,18 @@ def build(
             # Per-task or no ids do not depend on counts: units plan for themselves.
             plan_futs, counts = [None] * len(units), None
         clock.mark("plan")
-        bases = id_bases(read.tasks, counts or [1] * len(read.tasks), config["ids"])
+        if idmap is not None and config["ids"] == "task":
+            bases = idmap.task_ids(read.tasks)
+        elif idmap is None:
+            bases = id_bases(read.tasks, counts or [1] * len(read.tasks), config["ids"])
         stats, resumed = _run_units(
             client, units, unit_tasks, plan_futs, bases, config, tmp, key, progress
         )
         if counts is None:
             counts = [c for st in stats for c in st["versions"]]
         clock.mark("write")
-        manifest = _finish(tmp, config, digest, read, units, stats, counts)
+        ident = idmap.table() if idmap is not None else None
+        manifest = _finish(tmp, config, digest, read, units, stats, counts, ident)
         clock.mark("finish")
         cpu_workers = worker_cpu(client) - worker_cpu_start
         build_info = {
@@ -245,8 +261,12 @@ def _run_units(client, units, unit_tasks, plan_futs, bases, config, tmp, key, pr
     return [results[u.index] for u in units], resumed
 
 
-def _write_identifiers(tmp: Path, units: list[Unit]) -> int:
-    """Concatenate the units' identifier parts one at a time (memory bounded by one part)."""
+def _write_identifiers(tmp: Path, units: list[Unit], given: pa.Table | None = None) -> int:
+    """Concatenate the units' identifier parts one at a time (memory bounded by one part);
+    under an identifier map, write the map's table instead."""
+    if given is not None:
+        pq.write_table(given, tmp / "identifiers.parquet", compression="zstd")
+        return given.num_rows
     blank = pa.Table.from_pylist(
         [{"embedding_id": BLANK_ID, "name": BLANK, "task_id": ""}], schema=IDENTIFIER_SCHEMA
     )
@@ -265,7 +285,7 @@ def _write_identifiers(tmp: Path, units: list[Unit]) -> int:
     return rows
 
 
-def _finish(tmp, config, digest, read, units, stats, counts) -> dict:
+def _finish(tmp, config, digest, read, units, stats, counts, ident=None) -> dict:
     """Name shards part-NNNNN per split, gather identifiers, write the manifest (in the stage)."""
     shards: dict[str, list[dict]] = {}
     for unit_stats in stats:
@@ -284,7 +304,7 @@ def _finish(tmp, config, digest, read, units, stats, counts) -> dict:
                     "versions": s["versions"],
                 }
             )
-    num_ids = _write_identifiers(tmp, units)
+    num_ids = _write_identifiers(tmp, units, ident)
     shutil.rmtree(tmp / "units")
     (tmp / HASH_NAME).unlink()
 

@@ -75,10 +75,30 @@ def translation_offsets(
 
 @dataclass
 class Ids:
-    """How this task's rows get embedding ids (bases come from the driver's global count)."""
+    """How this task's rows get embedding ids (bases come from the driver's global count).
+
+    ``table`` is the [V, P] id of every row when an identifier map gives them (a map's ids need
+    not be dense per task); then ``base`` is unused.
+    """
 
     granularity: str
     base: int  # first id of this task
+    table: np.ndarray | None = None  # int32 [V, P]
+
+    @classmethod
+    def of(cls, granularity: str, base: int | np.ndarray) -> Ids:
+        """From the driver's per-task entry: a first id, or a map's [V, P] table."""
+        if isinstance(base, np.ndarray):
+            return cls(granularity, 0, base.astype(np.int32))
+        return cls(granularity, base)
+
+    def grid(self, n_versions: int, n_pairs: int) -> np.ndarray:
+        """[V, P] int32 id of every row of the task."""
+        if self.table is None:
+            return idlayout.embedding_ids(self.granularity, self.base, n_versions, n_pairs)
+        if self.table.shape != (n_versions, n_pairs):
+            raise ValueError(f"id table {self.table.shape} for {n_versions} x {n_pairs} rows")
+        return self.table
 
 
 def task_rows(
@@ -101,7 +121,7 @@ def task_rows(
         off_r, off_c = translation_offsets(task, shapes, in_train, seed)
     else:
         off_r = off_c = np.zeros((n_v, n_p), dtype=np.int64)
-    ids_vp = idlayout.embedding_ids(ids.granularity, ids.base, n_v, n_p)
+    ids_vp = ids.grid(n_v, n_p)
     sizes = layout.shapes[:, 0] * layout.shapes[:, 1]
 
     out: dict[str, dict[str, np.ndarray]] = {}

@@ -89,6 +89,8 @@ def build_unit(
     """Materialise and write one unit's shards (one file per split) and identifier rows.
 
     ``plans`` is None when no planning stage ran (ids that do not depend on version counts).
+    ``id_bases`` holds each task's first id, or its [V, P] id table under an identifier map,
+    whose identifiers.parquet the driver writes whole (so units write no identifier rows).
     """
     if plans is None:
         plans = plan_unit(tasks, config)
@@ -100,7 +102,7 @@ def build_unit(
             split_rule=config["split"],
             translate=config["augment"]["translate"],
             seed=config["seed"],
-            ids=Ids(config["ids"], base),
+            ids=Ids.of(config["ids"], base),
         )
         for split, cols in per_split.items():
             blocks.setdefault(split, []).append((task, versions, cols))
@@ -115,7 +117,8 @@ def build_unit(
             "tasks": len(split_blocks),
             "versions": int(sum(len(v) for _, v, _ in split_blocks)),
         }
-    ident = identifier_table(tasks, plans, id_bases, config["ids"])
+    mapped = config.get("identifiers") is not None
+    ident = identifier_table(tasks, plans, id_bases, "none" if mapped else config["ids"])
     if ident.num_rows:
         path = root / "units" / "identifiers" / f"unit-{unit.index:05d}.parquet"
         write_parquet(ident, path, {"compression": "zstd", "row_group": 1 << 20})
