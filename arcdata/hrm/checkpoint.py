@@ -63,10 +63,22 @@ def load_file(path: Path) -> object:
     except FileNotFoundError:
         raise
     except Exception as e:  # pickle errors, truncated files, non-tensor payloads
-        why = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
         raise CheckpointError(
-            f"{path}: cannot be read as a weights-only checkpoint ({why})"
+            f"{path}: cannot be read as a weights-only checkpoint ({_reason(e)}); is it a "
+            "torch checkpoint, and complete?"
         ) from None
+
+
+def _reason(error: Exception) -> str:
+    """The informative part of a ``torch.load`` failure, on one short line (torch's
+    weights-only message is a page of advice around one line of cause)."""
+    text = str(error)
+    if "WeightsUnpickler error:" in text:
+        text = text.split("WeightsUnpickler error:", 1)[1].split("Check the documentation")[0]
+    text = " ".join(text.split())
+    if len(text) > 160:
+        text = text[:157] + "..."
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def load_model_state(
