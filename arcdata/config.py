@@ -273,3 +273,9 @@ def config_hash(config: dict) -> str:
     """sha256 of the canonical JSON of a resolved config: the dataset's recipe fingerprint."""
     blob = json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
     return bytes_sha256(blob)
+
+
+def mapped_versions(config: dict) -> bool:
+    """True when an identifier map names every version (``identifiers`` with ids other than
+    ``task``, whose versions the planner still draws)."""
+    return bool(config.get("identifiers")) and config["ids"] != "task"

@@ -352,3 +352,11 @@ def name_problems(names: pa.Array | list[str]) -> dict[int, str]:
             lambda i: f"its task part: {problems[codes[i]]}",
         )
     return dict(sorted(out.items()))
+
+
+def id_count(granularity: str, tasks: int, versions: int, examples: int) -> int:
+    """Ids the rows use under a granularity, the blank included; a map may name more (its
+    ``missing: blank`` ids, reserved with no rows: the manifest's ``embedding_ids.reserved``)."""
+    return {"version": 1 + versions, "pair": 1 + examples, "task": 1 + tasks, "none": 1}[
+        granularity
+    ]

@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from arcdata.config import mapped_versions
+from arcdata.ids import id_count
 from arcdata.tokens import Codec, get_codec
 
 IDENTITY_MAP = "0123456789"
@@ -247,6 +249,7 @@ def _check_versions(manifest: dict, per_split: dict, counts: dict[str, int]) -> 
     short = manifest["short_tasks"]
     listed, requested = short["tasks"], short["requested_versions"]
     augment_eval = manifest["config"].get("augment", {}).get("evaluation", True)
+    augment_eval = augment_eval or mapped_versions(manifest["config"])  # the map names them all
     evaluation = set()
     for split, table in per_split.items():
         if split != "train":  # only evaluation tasks put pairs outside the train split
@@ -271,22 +274,20 @@ def _check_versions(manifest: dict, per_split: dict, counts: dict[str, int]) -> 
 
 def _check_id_count(manifest: dict, tasks: int, versions: int) -> list[str]:
     ids = manifest["embedding_ids"]
-    expect = {
-        "version": 1 + versions,
-        "pair": 1 + manifest["totals"]["examples"],
-        "task": 1 + tasks,
-        "none": 1,
-    }[ids["granularity"]]
-    if ids["count"] != expect:
+    expect = id_count(ids["granularity"], tasks, versions, manifest["totals"]["examples"])
+    reserved = ids.get("reserved", 0)
+    if ids["count"] != expect + reserved:
+        also = f" and {reserved} reserved by its identifier map" if reserved else ""
         return [
             f"embedding_ids.count {ids['count']} but {ids['granularity']} granularity over the "
-            f"rows needs {expect} (with the blank)"
+            f"rows needs {expect} (with the blank){also}"
         ]
     return []
 
 
-def check_identifiers(path, granularity: str, keys: list[pa.Table]) -> list[str]:
-    """Names unique, and every row's id naming the row's own task (and version)."""
+def check_identifiers(path, granularity: str, keys: list[pa.Table], reserved: int = 0) -> list[str]:
+    """Names unique, every id but the blank and the ``reserved`` ones (a map's ids kept with no
+    rows) used by a row, and every row's id naming the row's own task (and version)."""
     ident = pq.read_table(path, columns=["embedding_id", "name", "task_id", "version"])
     out = []
     names = ident["name"]
@@ -298,8 +299,10 @@ def check_identifiers(path, granularity: str, keys: list[pa.Table]) -> list[str]
         return out
     rows = pa.concat_tables(keys)
     used = pc.count_distinct(rows["embedding_id"]).as_py()
-    if used != ident.num_rows - 1:
-        out.append(f"{ident.num_rows - 1 - used} id(s) besides the blank are used by no row")
+    if used != ident.num_rows - 1 - reserved:
+        unused = ident.num_rows - 1 - used
+        kept = f", the manifest reserves {reserved}" if reserved else ""
+        out.append(f"{unused} id(s) besides the blank are used by no row{kept}")
     joined = rows.join(
         ident.rename_columns(["embedding_id", "name", "id_task", "id_version"]),
         "embedding_id",

@@ -31,17 +31,31 @@ def _from_dataset(root: Path, task_id: str, version: int):
 
 
 def _from_pipeline(path: Path, task_id: str, version: int, overrides: list[str]):
-    from arcdata.builder.driver import read_tasks
+    from arcdata.builder.collect import read_tasks
+    from arcdata.builder.idmap import attach as attach_map
     from arcdata.builder.rows import Ids, task_rows
     from arcdata.builder.units import plan_task
     from arcdata.config import load_pipeline
 
-    config = load_pipeline(path, overrides)
+    config, idmap = attach_map(load_pipeline(path, overrides))
     tasks = {t.id: t for t in read_tasks(config).tasks}
     if task_id not in tasks:
         raise ArcdataError(f"{path}: no task {task_id!r} in the pipeline's sources")
     task = tasks[task_id]
-    versions = plan_task(task, config)
+    mapped = ""
+    if idmap is not None and config["ids"] != "task":
+        # Under a map a version is the one the map names, not a planner's draw.
+        if task_id not in idmap.by_task:
+            raise ArcdataError(
+                f"{config['identifiers']['path']}: the identifier map names no version of task "
+                f"{task_id!r} (a build would leave it out only with identifiers.unmapped: skip)"
+            )
+        plans, ids = idmap.plan([task])
+        versions = plans[0]
+        if 0 <= version < len(versions):
+            mapped = f", embedding id {int(ids[0][version, 0])} from the identifier map"
+    else:
+        versions = plan_task(task, config)
     if not 0 <= version < len(versions):
         raise ArcdataError(f"task {task_id} has versions 0..{len(versions) - 1}")
     rows = task_rows(
@@ -68,7 +82,7 @@ def _from_pipeline(path: Path, task_id: str, version: int, overrides: list[str])
             pairs.append(
                 (f"{split}/{role}[{idx}]", cols["input_grids"][j], cols["output_grids"][j])
             )
-    source = f"pipeline {path.name} ({config['codec']}), not built"
+    source = f"pipeline {path.name} ({config['codec']}), not built{mapped}"
     return config["codec"], versions.describe(version), source, pairs
 
 

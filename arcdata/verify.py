@@ -363,8 +363,9 @@ def _check_derived(manifest: dict, work: list[_Job], keys: dict, report: Report)
         report.add(MANIFEST, msg)
     ident = next(j for j in work if j.kind == "identifiers")
     granularity = manifest["embedding_ids"]["granularity"]
+    reserved = manifest["embedding_ids"].get("reserved", 0)
     every = [t for tables in by_split.values() for t in tables]
-    for msg in check_identifiers(ident.path, granularity, every):
+    for msg in check_identifiers(ident.path, granularity, every, reserved):
         report.add(ident.rel, msg)
 
 

@@ -7,18 +7,27 @@ schema live in :mod:`arcdata.storage.manifest`.
 
 from __future__ import annotations
 
+from arcdata.config import mapped_versions
+from arcdata.ids import id_count
 from arcdata.storage.manifest import FORMAT
 
 
 def build_manifest(
     *, config, digest, code_version, codec, read, shards, counts, num_ids, identifiers_sha256, units
 ) -> dict:
-    requested = config["augment"]["versions"] + 1
-    short = {
-        t.id: c
-        for t, c in zip(read.tasks, counts, strict=True)
-        if c < requested and not (t.evaluation and not config["augment"]["evaluation"])
-    }
+    mapped = mapped_versions(config)
+    if mapped:  # the map, not the augment settings, says how many versions each task has
+        requested = max(counts, default=1)
+        short = {t.id: c for t, c in zip(read.tasks, counts, strict=True) if c < requested}
+    else:
+        requested = config["augment"]["versions"] + 1
+        short = {
+            t.id: c
+            for t, c in zip(read.tasks, counts, strict=True)
+            if c < requested and not (t.evaluation and not config["augment"]["evaluation"])
+        }
+    examples = sum(sum(e["rows"] for e in entries) for entries in shards.values())
+    reserved = num_ids - id_count(config["ids"], len(read.tasks), int(sum(counts)), examples)
     splits = {}
     for split, entries in sorted(shards.items()):
         splits[split] = {
@@ -62,6 +71,7 @@ def build_manifest(
             "count": num_ids,
             "file": "identifiers.parquet",
             "sha256": identifiers_sha256,
+            **({"reserved": reserved} if config.get("identifiers") else {}),
         },
         "short_tasks": {"requested_versions": requested, "count": len(short), "tasks": short},
         "rejects": [e.as_record() for e in read.rejects],

