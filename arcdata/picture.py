@@ -157,26 +157,12 @@ def _matplotlib():
 
 def draw(title: str, subtitle: str, pairs: list[PairPicture], codec: str):
     """The figure (matplotlib, Agg) and its layout; `rgb(fig)` or `fig.savefig` to use it."""
-    Figure, FigureCanvasAgg = _matplotlib()
     captions = [p.caption + "   (input \u2192 output)" for p in pairs]
     width = max([layout(pairs, codec, 2).width] + [int(7.5 * len(c)) + 2 * PAD for c in captions])
     sub_lines = textwrap.wrap(subtitle, max(40, int((width - 2 * PAD) / 6.8))) or [""]
     lay = layout(pairs, codec, 1 + len(sub_lines))
     lay.width = width
-    fig = Figure(figsize=(lay.width / DPI, lay.height / DPI), dpi=DPI)
-    FigureCanvasAgg(fig)
-    fig.figimage(_canvas(lay, codec), 0, 0, origin="upper")
-
-    def text(x, y, s, size, **kw):
-        """Text at pixel (x, y) from the top left; size in pixels."""
-        fig.text(
-            x / lay.width,
-            1 - y / lay.height,
-            s,
-            fontsize=size * 72 / DPI,
-            color=kw.pop("color", INK),
-            **kw,
-        )
+    fig, text = _figure(lay, codec)
 
     text(PAD, 8, title, 18, va="top", weight="bold")
     for k, line in enumerate(sub_lines):
@@ -221,6 +207,27 @@ def rgb(fig) -> np.ndarray:
     """The rendered figure as an RGB array [H, W, 3] (what the PNG file holds)."""
     fig.canvas.draw()
     return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+
+
+def _figure(lay, codec: str):
+    """A figure of the laid-out canvas and a ``text(x, y, s, size, **kw)`` that places text at
+    pixel (x, y) from the top left with its size in pixels, so captions line up with cells."""
+    Figure, FigureCanvasAgg = _matplotlib()
+    fig = Figure(figsize=(lay.width / DPI, lay.height / DPI), dpi=DPI)
+    FigureCanvasAgg(fig)
+    fig.figimage(_canvas(lay, codec), 0, 0, origin="upper")
+
+    def text(x, y, s, size, **kw):
+        fig.text(
+            x / lay.width,
+            1 - y / lay.height,
+            s,
+            fontsize=size * 72 / DPI,
+            color=kw.pop("color", INK),
+            **kw,
+        )
+
+    return fig, text
 
 
 def write_task_png(
@@ -288,24 +295,11 @@ def strip_layout(
 def draw_strips(title: str, strips: list[Strip], codec: str):
     """The figure (matplotlib, Agg) of captioned strips, drawn like ``show --png``'s pairs:
     same palette, cell lines, Sudoku digits and box lines."""
-    Figure, FigureCanvasAgg = _matplotlib()
     lay, bands = strip_layout(strips, codec)
     lay.width = max(
         lay.width, max((int(7.5 * len(s.caption)) + 2 * PAD for s in strips), default=0)
     )
-    fig = Figure(figsize=(lay.width / DPI, lay.height / DPI), dpi=DPI)
-    FigureCanvasAgg(fig)
-    fig.figimage(_canvas(lay, codec), 0, 0, origin="upper")
-
-    def text(x, y, s, size, **kw):
-        fig.text(
-            x / lay.width,
-            1 - y / lay.height,
-            s,
-            fontsize=size * 72 / DPI,
-            color=kw.pop("color", INK),
-            **kw,
-        )
+    fig, text = _figure(lay, codec)
 
     text(PAD, 8, title, 18, va="top", weight="bold")
     panels = iter(lay.panels)

@@ -46,17 +46,20 @@ def test_the_issue_collision_is_refused():
     assert ids.task_id_problem("sudoku-extreme-s0-train-17") is None
 
 
+def random_transform(seed: int, sudoku: bool) -> Transform:
+    """One random version: Sudoku moves (4x4) or a D4 transform with a colour map."""
+    rng = np.random.default_rng(seed)
+    if sudoku:
+        return aug.random_moves(rng, 1, 4)
+    return Transform(rng.integers(0, 8, 1), colour.random_maps(rng, 1))
+
+
 @settings(max_examples=200, deadline=None)
 @given(task_id=task_ids, seed=st.integers(0, 2**32 - 1), sudoku=st.booleans())
 def test_names_parse_back(task_id, seed, sudoku):
     if ids.task_id_problem(task_id):
         return
-    rng = np.random.default_rng(seed)
-    t = (
-        aug.random_moves(rng, 1, 4)
-        if sudoku
-        else Transform(rng.integers(0, 8, 1), colour.random_maps(rng, 1))
-    )
+    t = random_transform(seed, sudoku)
     name = ids.version_name(task_id, t, 0, version=1)
     parsed = ids.parse_name(name)
     assert parsed.task == task_id and parsed.transform.equals(t) and parsed.role is None
@@ -136,12 +139,7 @@ def test_parse_names_agrees_with_parse_name(task_id, seed, sudoku, pair):
     """The vectorised reader of a whole map reads every written name as parse_name does."""
     if ids.task_id_problem(task_id):
         return
-    rng = np.random.default_rng(seed)
-    t = (
-        aug.random_moves(rng, 1, 4)
-        if sudoku
-        else Transform(rng.integers(0, 8, 1), colour.random_maps(rng, 1))
-    )
+    t = random_transform(seed, sudoku)
     names = [task_id, ids.version_name(task_id, t, 0, version=1)]
     if pair:
         names = [ids.pair_name(n, *pair) for n in names]
