@@ -114,12 +114,18 @@ def train_cmd(
     help="Score this state dict (e.g. a released reference checkpoint) instead "
     "of the run's newest checkpoint.",
 )
-@click.option("--batch-size", default=256, show_default=True)
+@click.option(
+    "--batch-size",
+    default=256,
+    show_default=True,
+    help="Global batch: under torchrun each process takes its share of it.",
+)
 @click.option(
     "--max-examples",
     type=click.IntRange(min=1),
     default=None,
-    help="Score exactly this many examples (the first ones of the split).",
+    help="Score exactly this many examples (the first ones of the split, whatever the "
+    "number of processes).",
 )
 @click.option(
     "--trace",
@@ -165,7 +171,8 @@ def evaluate_cmd(
     ids: str,
     device: str,
 ) -> None:
-    """Score a trained HRM (RUN_DIR from `arcdata train`) on a built DATASET.
+    """Score a trained HRM (RUN_DIR from `arcdata train`) on a built DATASET. Works under
+    torchrun: each process scores its share of every batch, rank 0 gathers and writes.
 
     \b
     Writes to --out:
@@ -189,32 +196,73 @@ def evaluate_cmd(
       report.html           one self-contained page: every number, the per-task
                             table, every picture
     """
-    from arcdata.errors import InputError
-    from arcdata.stream import PuzzleStream
+    from arcdata.errors import ConfigError, InputError
 
-    from .distributed import pick_device
-    from .report import check_identifiers, load_trained, predict, write_report
+    from .distributed import planned_world_size, setup, teardown
+    from .report import check_identifiers
 
     try:
         check_identifiers(run_dir, dataset)
     except ValueError as e:
         raise InputError(str(e)) from None
-    dev = pick_device(device)
-    model = load_trained(run_dir, dev, checkpoint)
-    stream = PuzzleStream(str(dataset), split, batch_size=batch_size, mode="eval")
-    preds = predict(model, stream, dev, halt=halt, max_examples=max_examples, trace=0)
-    blank = None
-    if ids == "blank":
-        stream = PuzzleStream(str(dataset), split, batch_size=batch_size, mode="eval")
-        blank = predict(
-            model, stream, dev, halt=halt, ids="blank", max_examples=max_examples, trace=0
+    world = planned_world_size()
+    if batch_size % world:
+        raise ConfigError(
+            f"--batch-size {batch_size} is the global batch and must be a multiple of the "
+            f"{world} processes; use e.g. --batch-size {max(batch_size // world, 1) * world}"
         )
-    target = out or run_dir / f"eval-{split}"
-    traces = _traces(model, dataset, split, preds, list(traced), pictures, dev)
-    metrics = write_report(dataset, split, preds, target, blank=blank, traces=traces)
+    info, dev = setup(device)
+    try:
+        target = out or run_dir / f"eval-{split}"
+        metrics = _evaluate(
+            run_dir, dataset, split, target, checkpoint, batch_size, max_examples,
+            list(traced), pictures, halt, ids, dev, info,
+        )  # fmt: skip
+    finally:
+        teardown(info)
+    if metrics is None:  # not rank 0: its predictions went to rank 0, which writes the report
+        return
     shown = {k: v for k, v in metrics.items() if isinstance(v, float)}
     click.echo(", ".join(f"{k} {v:.4f}" for k, v in shown.items()))
     click.echo(f"report: {target}")
+
+
+def _evaluate(
+    run_dir: Path,
+    dataset: Path,
+    split: str,
+    target: Path,
+    checkpoint: Path | None,
+    batch_size: int,
+    max_examples: int | None,
+    traced: list[str],
+    pictures: int,
+    halt: str,
+    ids: str,
+    dev,
+    info,
+) -> dict | None:
+    """Every rank predicts its share of the split; rank 0 gathers them, traces the chosen
+    examples and writes the report (its metrics returned; None on the other ranks)."""
+    from arcdata.stream import PuzzleStream
+
+    from .infer import gather
+    from .report import load_trained, predict, write_report
+
+    model = load_trained(run_dir, dev, checkpoint)
+    runs = {}
+    for mode in ("real", "blank") if ids == "blank" else ("real",):
+        stream = PuzzleStream(
+            str(dataset), split, batch_size=batch_size, mode="eval",
+            rank=info.rank, world_size=info.world_size,
+        )  # fmt: skip
+        preds = predict(model, stream, dev, halt=halt, ids=mode, max_examples=max_examples, trace=0)
+        runs[mode] = gather(preds)
+    if not info.is_main:
+        return None
+    preds = runs["real"]
+    traces = _traces(model, dataset, split, preds, traced, pictures, dev)
+    return write_report(dataset, split, preds, target, blank=runs.get("blank"), traces=traces)
 
 
 def _traces(model, dataset: Path, split: str, preds, specs: list[str], per_kind: int, dev):
@@ -229,7 +277,9 @@ def _traces(model, dataset: Path, split: str, preds, specs: list[str], per_kind:
     rows = split_rows(dataset, split)
     frame = prediction_frame(codec, rows, preds)
     chosen = choose(frame, specs, per_kind)
-    stream = PuzzleStream(str(dataset), split, batch_size=max(len(chosen), 1), mode="eval")
+    stream = PuzzleStream(  # rank 0 alone traces, so the whole split is its own
+        str(dataset), split, batch_size=max(len(chosen), 1), mode="eval", rank=0, world_size=1
+    )
     return run_traces(model, stream, rows, chosen, dev, codec)
 
 

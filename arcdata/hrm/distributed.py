@@ -66,6 +66,14 @@ def _named_device(name: str) -> torch.device:
     return device
 
 
+def planned_world_size() -> int:
+    """The number of processes :func:`setup` will join (a group already made, else torchrun's
+    ``WORLD_SIZE``), known before joining: a bad setting can then fail before any rank waits."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_world_size()
+    return max(int(os.environ.get("WORLD_SIZE", "1")), 1)
+
+
 def setup(device_name: str) -> tuple[DistInfo, torch.device]:
     """Join the process group torchrun describes (or one the caller already made)."""
     if dist.is_available() and dist.is_initialized():

@@ -12,6 +12,11 @@ so batches stay full whatever the halting rule:
 Whatever the rule, q_halt, q_continue and exactness are recorded after every segment an
 example ran, so a ``max`` run also tells what the ``q`` rule would have answered.
 ``ids="blank"`` sets every puzzle identifier to 0 (no puzzle embedding to look up).
+
+Under torchrun each rank runs its own share of the stream's batches; :func:`gather` brings the
+shares to rank 0 sorted by example index, so the table is the one a single process writes.
+``max_examples`` keeps the examples whose index is below it, a rule every rank applies to its
+own share, so the same examples are scored whatever the world size.
 """
 
 from __future__ import annotations
@@ -63,20 +68,30 @@ class Predictions:
         return per_step[np.arange(len(per_step)), self.segments.astype(np.int64) - 1]
 
 
-def _real_rows(batches: Iterable[dict], device: torch.device) -> Iterator[tuple[int, dict]]:
-    """(batch size, the real non-padding rows on ``device``) of each batch."""
+def _real_rows(
+    batches: Iterable[dict], device: torch.device, limit: int | None
+) -> Iterator[tuple[int, dict]]:
+    """(batch size, the real non-padding rows on ``device`` with example index < ``limit``)
+    of each batch. An eval stream's rows ascend, so the first row at or past the limit ends it."""
     for batch in batches:
         batch = to_device(batch, device)
         size = int(batch["inputs"].shape[0])
         real = int(batch["count"]) if "count" in batch else size
-        yield size, {k: batch[k][:real] for k in FED_KEYS}
+        rows = {k: batch[k][:real] for k in FED_KEYS}
+        if limit is not None and real:
+            if int(rows["example_index"][0]) >= limit:
+                return
+            keep = rows["example_index"] < limit
+            if not bool(keep.all()):
+                rows = {k: v[keep] for k, v in rows.items()}
+        yield size, rows
 
 
 class _Queue:
     """Examples waiting for a slot, drawn lazily from the stream."""
 
-    def __init__(self, rows: Iterator[dict], limit: int | None) -> None:
-        self.rows, self.left = rows, limit
+    def __init__(self, rows: Iterator[tuple[int, dict]]) -> None:
+        self.rows = rows
         self.pending: dict[str, torch.Tensor] | None = None
         self.batch_size = 0  # of the stream's first batch: the number of slots
 
@@ -89,7 +104,7 @@ class _Queue:
         return self.pending
 
     def take(self, n: int) -> dict[str, torch.Tensor] | None:
-        while self._size() < n and (self.left is None or self._size() < self.left):
+        while self._size() < n:
             nxt = next(self.rows, None)
             if nxt is None:
                 break
@@ -99,13 +114,11 @@ class _Queue:
                 if self.pending is None
                 else {k: torch.cat([self.pending[k], nxt[k]]) for k in FED_KEYS}
             )
-        n = min(n, self._size(), n if self.left is None else self.left)
+        n = min(n, self._size())
         if n <= 0:
             return None
         out = {k: v[:n] for k, v in self.pending.items()}
         self.pending = {k: v[n:] for k, v in self.pending.items()}
-        if self.left is not None:
-            self.left -= n
         return out
 
     def _size(self) -> int:
@@ -123,13 +136,14 @@ def predict(
     max_examples: int | None = None,
     trace: int = 4,
 ) -> Predictions:
-    """Every (real) example of an eval-mode stream through the model under ``halt``."""
+    """Every (real) example of an eval-mode stream (this rank's share of it) through the model
+    under ``halt``; only examples with index below ``max_examples`` when given."""
     if halt not in HALT_RULES or ids not in ID_MODES:
         raise ValueError(f"halt must be one of {HALT_RULES} and ids one of {ID_MODES}")
     model.eval()
     cfg = model.config
     steps = cfg.halt_max_steps
-    queue = _Queue(_real_rows(batches, device), max_examples)
+    queue = _Queue(_real_rows(batches, device, max_examples))
     seed = queue.prime()
     if seed is None:
         return _empty(steps, cfg.seq_len, halt, ids)
@@ -234,3 +248,34 @@ def _empty(steps: int, seq: int, halt: str, ids: str) -> Predictions:
         z((0, steps), np.float32), z((0, steps), bool), z(0, np.int16), z(0, bool),
         z(0, np.float32), z((0, steps, seq), np.uint8), z(0, np.int64), halt, ids,
     )  # fmt: skip
+
+
+def merge(parts: list[Predictions]) -> Predictions:
+    """Several ranks' predictions as one table, sorted by example index (and their traces)."""
+    first = parts[0]
+    order = np.argsort(np.concatenate([p.example_index for p in parts]), kind="stable")
+    tr_order = np.argsort(np.concatenate([p.trace_rows for p in parts]), kind="stable")
+
+    def cat(name: str, rows: np.ndarray) -> np.ndarray:
+        return np.concatenate([getattr(p, name) for p in parts])[rows]
+
+    per_example = (
+        "example_index", "tokens", "q_halt_steps", "q_continue_steps", "exact_steps",
+        "segments", "exact", "token_accuracy",
+    )  # fmt: skip
+    fields = {name: cat(name, order) for name in per_example}
+    fields |= {name: cat(name, tr_order) for name in ("trace", "trace_rows")}
+    return Predictions(**fields, halt=first.halt, ids=first.ids, q_halt_alone=first.q_halt_alone)
+
+
+def gather(preds: Predictions) -> Predictions | None:
+    """Every rank's predictions on rank 0, as one table (None on the other ranks); the
+    predictions themselves when no process group is running."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return preds
+    rank = dist.get_rank()
+    parts: list | None = [None] * dist.get_world_size() if rank == 0 else None
+    dist.gather_object(preds, parts, dst=0)
+    return merge(parts) if rank == 0 else None
