@@ -52,6 +52,17 @@ def _config_keys() -> str:
     "The run's saved config.yaml is the base config unless --config is given.",
 )
 @click.option(
+    "--init",
+    "init",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    metavar="CHECKPOINT",
+    help="Start from these weights: an arcdata run dir, or a reference checkpoint with its "
+    "all_config.yaml (and identifiers.json) beside it. Its model settings are the base config; "
+    "tensors that fit are copied, puzzle rows carried by identifier name (new rows: "
+    "init_embeddings), and RUN_DIR/init.json says what was carried.",
+)
+@click.option(
     "--dry-run",
     is_flag=True,
     help="Print the resolved config, parameters, device, steps and a time estimate; "
@@ -63,6 +74,7 @@ def train_cmd(
     overrides: tuple[str, ...],
     out_dir: Path | None,
     resume: str | None,
+    init: Path | None,
     dry_run: bool,
 ) -> None:
     """Train an HRM on the built DATASET. Works under torchrun for several processes/GPUs.
@@ -70,7 +82,7 @@ def train_cmd(
     Before the first step it prints the parameter count, device, dtype, steps and a time
     estimate, and warns when the config will be very slow on the device.
     """
-    from .config import load
+    from .config import TrainConfig, load
     from .train import train
 
     if resume:
@@ -81,13 +93,17 @@ def train_cmd(
     saved = out_dir / "config.yaml"
     if resume is not None and config_file is None and saved.is_file():
         config_file = saved
-    config = load(config_file, list(overrides))  # errors: one line from arcdata.cli's group
+    source, base = None, None
+    if init is not None and resume is None:
+        source = _init_source(init, dataset)
+        base = TrainConfig(model=source.model, init=str(init))
+    config = load(config_file, list(overrides), base)  # errors: one line from arcdata.cli
     if dry_run:
         from .estimate import dry_run_text
 
         click.echo(dry_run_text(dataset, config, out_dir, resume=resume is not None))
         return
-    result = train(dataset, config, out_dir, resume=resume is not None)
+    result = train(dataset, config, out_dir, resume=resume is not None, init_source=source)
     if int(os.environ.get("RANK", "0")) != 0:
         return
     from .report import keep_identifiers
@@ -97,6 +113,17 @@ def train_cmd(
         summary = ", ".join(f"{k} {v:.4f}" for k, v in result["eval"].items())
         click.echo(f"step {result['step']}: {summary}")
     click.echo(f"run directory: {out_dir}")
+
+
+def _init_source(path: Path, dataset: Path):
+    """The checkpoint ``--init`` names (rotary positions take the dataset's sequence length)."""
+    from arcdata.storage.manifest import read_manifest
+    from arcdata.tokens import get_codec
+
+    from .source import resolve_source
+
+    seq_len = get_codec(read_manifest(dataset)["codec"]).seq_len
+    return resolve_source(path, seq_len=seq_len)
 
 
 @click.command("evaluate", cls=ArcdataCommand)

@@ -56,6 +56,8 @@ class TrainConfig:
     ema: float = 0.0
     # "none": train everything; "network": only the puzzle embeddings (no network optimiser).
     freeze: str = "none"
+    init: str | None = None  # start from this run dir or checkpoint (train --init)
+    init_embeddings: str = "mean"  # puzzle rows --init cannot carry by name: "mean" or "zero"
 
     def __post_init__(self) -> None:
         if self.lr_schedule not in ("constant", "cosine"):
@@ -71,6 +73,10 @@ class TrainConfig:
         if not 0.0 <= self.ema < 1.0:
             raise ConfigError(
                 f"ema must be 0 (off) or a rate in (0, 1) such as 0.999, not {self.ema}"
+            )
+        if self.init_embeddings not in ("mean", "zero"):
+            raise ConfigError(
+                f"init_embeddings must be 'mean' or 'zero', not {self.init_embeddings!r}"
             )
         if self.freeze not in ("none", "network"):
             raise ConfigError(f"freeze must be 'none' or 'network', not {self.freeze!r}")
@@ -100,8 +106,13 @@ def from_dict(data: dict[str, Any], base: TrainConfig | None = None) -> TrainCon
         raise ConfigError(str(e)) from None
 
 
-def load(path: str | Path | None = None, overrides: list[str] | None = None) -> TrainConfig:
-    """Read a YAML file (optional) and apply ``key=value`` overrides (dotted keys for ``model.*``)."""
+def load(
+    path: str | Path | None = None,
+    overrides: list[str] | None = None,
+    base: TrainConfig | None = None,
+) -> TrainConfig:
+    """Read a YAML file (optional) and apply ``key=value`` overrides (dotted keys for ``model.*``)
+    on top of ``base`` (the defaults if None; ``train --init`` passes the checkpoint's model)."""
     data: dict[str, Any] = {}
     if path is not None:
         try:
@@ -110,7 +121,7 @@ def load(path: str | Path | None = None, overrides: list[str] | None = None) -> 
             raise ConfigError(f"{path}: cannot read training config: {e}") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: a training config must be a mapping")
-    return from_dict(apply_overrides(data, overrides or []))
+    return from_dict(apply_overrides(data, overrides or []), base)
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ Run directory::
     RUN_DIR/checkpoints/latest               name of the newest complete checkpoint
     RUN_DIR/checkpoints/step_NNNNNNNN/state.pt     model, optimisers, step, config
     RUN_DIR/checkpoints/step_NNNNNNNN/rankR.pt     carry, exploration RNG, stream position
+    RUN_DIR/init.json                        with ``init``: tensors and puzzle rows carried over
 
 ``state.pt``'s ``model`` entry uses the reference key layout, so
 :func:`arcdata.hrm.checkpoint.load_model_state` reads it like a reference checkpoint.
@@ -50,10 +51,12 @@ from .distributed import (
 from .ema import EMA
 from .estimate import estimate, measured_line
 from .evaluate import evaluate
+from .init import dataset_names, initialise
 from .layers import ReasoningModule
 from .logs import MetricsLog
 from .loss import act_loss
 from .optim import AdamAtan2, SparseSignSGD
+from .source import Source, resolve_source
 
 
 def lr_scale(step: int, cfg: TrainConfig) -> float:
@@ -140,6 +143,7 @@ def train(
     config: TrainConfig | dict | None = None,
     out_dir: str | Path = "runs/hrm",
     resume: bool = False,
+    init_source: Source | None = None,
 ) -> dict[str, Any]:
     """Train an HRM on a built dataset (or a stream factory).
 
@@ -149,11 +153,15 @@ def train(
 
     With ``resume`` the newest checkpoint in ``out_dir`` is restored (weights, optimisers, carry,
     RNG and stream position), so the run continues exactly as if it had not stopped.
+
+    With ``init`` set (a run dir or checkpoint; ``init_source`` when the caller resolved it
+    already) a new run starts from those weights (:func:`arcdata.hrm.init.initialise`) and
+    records what it copied in RUN_DIR/init.json.
     """
     cfg = config if isinstance(config, TrainConfig) else from_dict(config or {})
     info, device = setup(cfg.device)
     try:
-        return _train(dataset_dir, cfg, Path(out_dir), resume, info, device)
+        return _train(dataset_dir, cfg, Path(out_dir), resume, info, device, init_source)
     finally:
         teardown(info)
 
@@ -165,6 +173,7 @@ def _train(
     resume: bool,
     info: DistInfo,
     device: torch.device,
+    init_source: Source | None = None,
 ) -> dict[str, Any]:
     if cfg.global_batch_size % info.world_size:
         raise ConfigError(
@@ -196,6 +205,10 @@ def _train(
 
     torch.manual_seed(cfg.seed)
     model = HRM(cfg.model).to(device)
+    init_report = None
+    if cfg.init and saved is None and info.is_main:  # other ranks receive it by broadcast
+        source = init_source or resolve_source(cfg.init, seq_len=cfg.model.seq_len)
+        init_report = initialise(model, source, dataset_names(dataset), cfg.init_embeddings)
     if info.active:
         broadcast_state(model)
     optimizer, sparse = build_optimizers(model, cfg)
@@ -226,6 +239,10 @@ def _train(
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
         (run_dir / "metrics.jsonl").unlink(missing_ok=True)  # a crashed try before any checkpoint
+        if init_report is not None:
+            init_report.write(run_dir)
+            for line in init_report.lines():
+                print(line, file=sys.stderr, flush=True)
 
     if info.is_main:  # after the run folder is written: its errors come alone
         for line in estimate(cfg, model, device, info.world_size).lines():
