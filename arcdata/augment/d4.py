@@ -85,3 +85,31 @@ def apply_to_coords(t: int, r: np.ndarray, c: np.ndarray, h: int, w: int):
     if t == 7:
         return w - 1 - c, h - 1 - r
     raise ValueError(f"dihedral id must be 0..7, got {t}")
+
+
+def cell_sources(shapes: np.ndarray, ids=range(8)) -> np.ndarray:
+    """[len(ids), L] where each cell of the transformed grids comes from, as flat positions.
+
+    ``shapes`` [G, 2] describes G grids stored row-major one after another (L cells in all);
+    row k of the result lists, for transform ``ids[k]``, the source position of every cell of
+    the transformed grids stored the same way (a grid keeps its place and size, only its shape
+    may swap). So ``values[cell_sources(shapes, [t])[0]]`` transforms every grid at once: the
+    build and the planner gather a whole task with one index instead of a flip or rotation
+    per grid and version. Computed from :func:`apply_to_coords` of the inverse, with no loop
+    over grids.
+    """
+    shapes = np.asarray(shapes, dtype=np.int64).reshape(-1, 2)
+    h, w = shapes[:, 0], shapes[:, 1]
+    sizes = h * w
+    starts = np.cumsum(sizes) - sizes
+    grid = np.repeat(np.arange(len(shapes)), sizes)  # (L,) grid of each cell
+    start, hg, wg = starts[grid], h[grid], w[grid]
+    k = np.arange(int(sizes.sum()), dtype=np.int64) - start  # (L,) position inside its grid
+    ids = list(ids)
+    out = np.empty((len(ids), k.size), dtype=np.intp)
+    for row, t in enumerate(ids):
+        ho, wo = (wg, hg) if transposes_shape(t) else (hg, wg)  # transformed shape
+        r_new, c_new = np.divmod(k, wo)
+        r, c = apply_to_coords(INVERSE[t], r_new, c_new, ho, wo)
+        out[row] = start + r * wg + c
+    return out

@@ -50,30 +50,39 @@ def _pair_classes(task: Task, dihedral: list[int]) -> tuple[np.ndarray, np.ndarr
     ``10**k`` at colour c when c is the k-th colour to appear in the pair, else 0. So pair i
     under map p is the same as pair j of another version exactly when
     ``class + p @ weights`` agree: the class fixes the pattern (and how many colours appear),
-    ``p @ weights`` the colours, one decimal digit each. All pairs of one dihedral id at once.
+    ``p @ weights`` the colours, one decimal digit each. Every pair under every id at once: one
+    gather of :func:`arcdata.augment.d4.cell_sources` and one first-appearance reduction.
     """
-    pairs = [p for _, _, p in task.pairs()]
-    n = len(pairs)
+    grids = task_grids(task)
+    n = len(grids) // 2
+    shapes = np.array([g.shape for g in grids], dtype=np.int64)  # (2P, 2)
+    values = np.concatenate([g.ravel() for g in grids])  # (L,) every grid, back to back
+    sizes = shapes[:, 0] * shapes[:, 1]
+    pair_sizes = sizes[0::2] + sizes[1::2]
+    starts = np.cumsum(pair_sizes) - pair_sizes
+    pair_of = np.repeat(np.arange(n), pair_sizes)  # (L,)
+    ids = sorted(set(dihedral) | {0})
+    moved = values[d4.cell_sources(shapes, ids)]  # (T, L): the task under each D4 id
+    length = values.size
+    # first position of colour c in pair i (length where absent), for every id at once
+    where = np.where(
+        moved[:, :, None] == np.arange(10, dtype=values.dtype), np.arange(length)[:, None], length
+    )
+    first = np.minimum.reduceat(where, starts, axis=1)  # (T, P, 10)
+    rank = np.argsort(np.argsort(first, axis=2, kind="stable"), axis=2)
+    weights = np.zeros((8, n, 10), dtype=np.int64)
+    weights[ids] = np.where(first < length, _DIGITS[rank], 0)
+    renamed = rank[np.arange(len(ids))[:, None], pair_of, moved].astype(np.uint8)  # (T, L)
+    swap = np.array([d4.transposes_shape(t) for t in ids])[:, None, None]
+    moved_shapes = np.where(swap, shapes[None, :, ::-1], shapes[None])  # (T, 2P, 2)
+    pair_shapes = moved_shapes.astype(np.uint8).reshape(len(ids), n, 4)
     classes: dict[bytes, int] = {}
     class_of = np.zeros((8, n), dtype=np.int64)
-    weights = np.zeros((8, n, 10), dtype=np.int64)
-    for t in sorted(set(dihedral) | {0}):
-        grids = [d4.apply(g, t) for p in pairs for g in (p.input, p.output)]
-        sizes = np.array([g.size for g in grids], dtype=np.int64)
-        pair_sizes = sizes[0::2] + sizes[1::2]
-        starts = np.cumsum(pair_sizes) - pair_sizes
-        values = np.concatenate([g.ravel() for g in grids]).astype(np.int64)
-        pair_of = np.repeat(np.arange(n), pair_sizes)
-        first = np.full(n * 10, values.size, dtype=np.int64)
-        seen, where = np.unique(pair_of * 10 + values, return_index=True)
-        first[seen] = where  # first position of colour c in pair i, at i * 10 + c
-        first = first.reshape(n, 10)
-        rank = np.argsort(np.argsort(first, axis=1, kind="stable"), axis=1)
-        weights[t] = np.where(first < values.size, _DIGITS[rank], 0)
-        renamed = rank[pair_of, values].astype(np.uint8)
-        shapes = np.array([g.shape for g in grids], dtype=np.uint8).reshape(n, 4)
-        for i in range(n):
-            canon = shapes[i].tobytes() + renamed[starts[i] : starts[i] + pair_sizes[i]].tobytes()
+    bounds = list(zip(starts.tolist(), (starts + pair_sizes).tolist(), strict=True))
+    for k, t in enumerate(ids):
+        cells = renamed[k]
+        for i, (lo, hi) in enumerate(bounds):
+            canon = pair_shapes[k, i].tobytes() + cells[lo:hi].tobytes()
             class_of[t, i] = classes.setdefault(canon, len(classes)) * 10**10
     return class_of, weights
 

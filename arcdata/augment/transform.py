@@ -227,37 +227,49 @@ class Transform:
         return self.inverse().apply(grids)
 
     def apply_cells(
-        self, values: np.ndarray, shapes: np.ndarray, idx: np.ndarray | None = None
+        self,
+        values: np.ndarray,
+        shapes: np.ndarray,
+        idx: np.ndarray | None = None,
+        sources: np.ndarray | None = None,
     ) -> np.ndarray:
         """[V, len(idx)] cells of every transformed task, for grids stored back to back.
 
         ``values`` holds G grids (``shapes`` [G, 2]) row-major, one after another; the result
         holds each version's transformed grids the same way, restricted to positions ``idx``
         (default all). Versions are grouped by dihedral id, so each group is one gather of
-        source positions and one colour lookup; no per-version Python loop.
+        source positions and one colour lookup; no per-version or per-grid Python loop.
+        ``sources`` is :func:`arcdata.augment.d4.cell_sources` of ``shapes`` for all 8 ids,
+        for a caller that applies several transforms to one task (computed here otherwise).
         """
         values = np.asarray(values)
         shapes = np.asarray(shapes, dtype=np.int64).reshape(-1, 2)
-        sizes = shapes[:, 0] * shapes[:, 1]
-        starts = np.cumsum(sizes) - sizes
-        if idx is None:
-            idx = np.arange(int(sizes.sum()))
-        out = np.empty((len(self), len(idx)), dtype=np.uint8)
-        for t in np.unique(self.dihedral).tolist():
-            sel = np.flatnonzero(self.dihedral == t)
-            moved = [
-                d4.apply(np.arange(s, s + h * w).reshape(h, w), t)
-                for (h, w), s in zip(shapes.tolist(), starts.tolist(), strict=True)
-            ]
-            if self.row_maps is None:
-                source = np.concatenate([m.ravel() for m in moved])[idx]
+        present = np.unique(self.dihedral).tolist()
+        if sources is None:
+            sources = dict(zip(present, d4.cell_sources(shapes, present), strict=True))
+        n = int((shapes[:, 0] * shapes[:, 1]).sum()) if idx is None else len(idx)
+        out = np.empty((len(self), n), dtype=np.uint8)
+        if self.row_maps is None:
+            for t in present:
+                sel = np.flatnonzero(self.dihedral == t)
+                source = sources[t] if idx is None else sources[t][idx]
                 out[sel] = self.colour_maps[sel][:, values[source]]
-                continue
+            return out
+        sizes = shapes[:, 0] * shapes[:, 1]
+        starts = (np.cumsum(sizes) - sizes).tolist()
+        for t in present:
+            sel = np.flatnonzero(self.dihedral == t)
             rows = self.row_maps[sel].astype(np.intp)[:, :, None]
             cols = self.col_maps[sel].astype(np.intp)[:, None, :]
-            source = np.concatenate([m[rows, cols].reshape(len(sel), -1) for m in moved], axis=1)
+            grids = [
+                sources[t][s : s + h * w].reshape((w, h) if d4.transposes_shape(t) else (h, w))
+                for (h, w), s in zip(shapes.tolist(), starts, strict=True)
+            ]
+            source = np.concatenate([m[rows, cols].reshape(len(sel), -1) for m in grids], axis=1)
+            if idx is not None:
+                source = source[:, idx]
             out[sel] = np.take_along_axis(
-                self.colour_maps[sel], values[source[:, idx]].astype(np.intp), axis=1
+                self.colour_maps[sel], values[source].astype(np.intp), axis=1
             )
         return out
 

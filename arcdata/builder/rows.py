@@ -1,7 +1,7 @@
 """Materialise the rows of one task: every version x pair, as column arrays per split.
 
 The cells come from :meth:`arcdata.augment.transform.Transform.apply_cells` (one gather per
-dihedral id, no Python loop per version); ids from :mod:`arcdata.ids`.
+dihedral id, no Python loop per version or grid); ids from :mod:`arcdata.ids`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from arcdata import ids as idlayout
+from arcdata.augment import d4
 from arcdata.augment.plan import task_grids, task_rng
 from arcdata.augment.transform import Transform
 from arcdata.records import Task
@@ -123,6 +124,7 @@ def task_rows(
         off_r = off_c = np.zeros((n_v, n_p), dtype=np.int64)
     ids_vp = ids.grid(n_v, n_p)
     sizes = layout.shapes[:, 0] * layout.shapes[:, 1]
+    sources = d4.cell_sources(layout.shapes)  # [8, L], shared by every split and kind
 
     out: dict[str, dict[str, np.ndarray]] = {}
     for split in dict.fromkeys(splits.tolist()):
@@ -132,7 +134,7 @@ def task_rows(
             idx = np.concatenate(
                 [np.arange(layout.starts[g], layout.starts[g] + sizes[g]) for g in grid_idx]
             )
-            cols[kind] = versions.apply_cells(layout.values, layout.shapes, idx).ravel()
+            cols[kind] = versions.apply_cells(layout.values, layout.shapes, idx, sources).ravel()
             cols[kind + "_sizes"] = np.tile(sizes[grid_idx], n_v)
             cols[kind + "_h"] = shapes[:, grid_idx, 0].ravel().astype(np.uint8)
             cols[kind + "_w"] = shapes[:, grid_idx, 1].ravel().astype(np.uint8)

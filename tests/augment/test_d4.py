@@ -53,3 +53,13 @@ def test_coordinates_follow_cells(grid, t):
     moved = d4.apply(grid, t)
     np.testing.assert_array_equal(moved[nr, nc], grid)
     assert moved.shape == ((w, h) if d4.transposes_shape(t) else (h, w))
+
+
+@given(st.lists(grids, min_size=1, max_size=5))
+def test_cell_sources_gather_every_grid_like_apply(grid_list):
+    values = np.concatenate([g.ravel() for g in grid_list])
+    shapes = np.array([g.shape for g in grid_list])
+    sources = d4.cell_sources(shapes)
+    for t in range(8):
+        expect = np.concatenate([d4.apply(g, t).ravel() for g in grid_list])
+        np.testing.assert_array_equal(values[sources[t]], expect)
