@@ -24,9 +24,9 @@ at a time rather than one cell:
 * the canvas rows are scattered into ``out`` viewed as ``[n * side, side]``, and the shift is
   added to the whole canvas at once.
 
-Only per-grid-row work is index arithmetic (~13 grid rows per ARC grid), which is what lets the
-stream deliver a batch of 768 ARC examples in about a millisecond. :func:`decode_rows` is the
-vectorised inverse used by importers.
+Only per-grid-row work is index arithmetic (~13 grid rows per ARC grid): about a millisecond
+per 768 ARC examples, paid once per dataset (the stream caches the encoded rows, exporters write
+them). :func:`decode_rows` is the vectorised inverse used by importers.
 """
 
 from __future__ import annotations
@@ -195,37 +195,6 @@ class Canvas:
         """A C-contiguous uint8 [K, side] array as K void items of ``side`` bytes (no copy)."""
         return table.view(f"V{self.side}").reshape(-1)
 
-    def tile_windows(self, tiles: np.ndarray) -> np.ndarray:
-        """Every ``side * side``-byte window of a tile array as one void item (no copy)."""
-        return _byte_windows(np.ascontiguousarray(tiles, dtype=np.uint8), self.codec.seq_len)
-
-    def encode_tiles(
-        self,
-        windows: np.ndarray,
-        bases: np.ndarray,
-        heights: np.ndarray,
-        widths: np.ndarray,
-        rows: np.ndarray,
-        cols: np.ndarray,
-        out: np.ndarray,
-    ) -> np.ndarray:
-        """:meth:`encode`, byte for byte, from tiles (see :func:`tile_layout`): ``windows``
-        from :meth:`tile_windows`, ``bases`` where each grid's first cell is. Height 0 gives
-        a padding row. ``out``: uint8 [n, side*side], overwritten."""
-        side, length = self.side, self.codec.seq_len
-        n = len(bases)
-        h = heights.astype(np.intp)
-        w = widths.astype(np.intp)
-        c = cols.astype(np.intp)
-        shift = rows.astype(np.intp) * side + c  # the grid's first cell on the flat canvas
-        eos_col = (c + w < side).astype(np.intp)
-        at = ((h * (side + 1) + w) * 2 + eos_col) * (2 * length) + length - shift
-        cells = windows[bases.astype(np.intp) - shift].view(np.uint8).reshape(n, length)
-        floor = _byte_windows(_shifted_floors(self.codec, self.pad), length)[at]
-        np.maximum(cells, floor.view(np.uint8).reshape(n, length), out=out)
-        out += np.uint8(self.codec.shift)  # wraps mod 256: background back to PAD / EOS
-        return out
-
 
 @functools.cache
 def _canvas(codec: Codec, pad: int) -> Canvas:
@@ -252,38 +221,6 @@ def _canvas(codec: Codec, pad: int) -> Canvas:
         under=under.astype(np.uint8).reshape(shape),
         background=background,
     )
-
-
-@functools.cache
-def _shifted_floors(codec: Codec, pad: int) -> np.ndarray:
-    """Flat uint8 table: per (h, w, EOS column or not), ``seq_len`` background bytes, then the
-    floor (0 on the grid, background or EOS - shift around it) of the grid at (0, 0).
-
-    The window starting ``30 r + c`` bytes before the second half is the floor at (r, c): the
-    rows above and the cells left of the grid read the leading background, cells right of a
-    canvas row wrap into the next row's left, which is background too, and an EOS row under a
-    grid touching the bottom falls past the window. Only an EOS column at ``c + w == side``
-    would wrap onto a cell, so that case has its own table row without the column.
-    """
-    canvas = _canvas(codec, pad)
-    side = codec.side
-    eos = (EOS - codec.shift) % 256
-    table = np.full(((side + 1) * (side + 1) * 2, 2, side, side), canvas.background, np.uint8)
-    i = np.arange(side)[:, None]
-    j = np.arange(side)[None, :]
-    for h in range(side + 1):
-        for w in range(side + 1):
-            if h == 0:
-                continue  # a padding row: all background
-            grid = (i < h) & (j < w)
-            for eos_col in (0, 1):
-                floor = table[(h * (side + 1) + w) * 2 + eos_col, 1]
-                floor[grid] = 0
-                if codec.eos_border:
-                    floor[(i == h) & (j < w)] = eos
-                    if eos_col and w < side:
-                        floor[(i < h) & (j == w)] = eos
-    return table.reshape(-1)
 
 
 def encode_batch(
@@ -325,98 +262,6 @@ def encode(codec: Codec, grid: np.ndarray, offset: tuple[int, int] = (0, 0)) -> 
     grid = np.asarray(grid)
     h, w = grid.shape
     return encode_batch(codec, grid.ravel(), [0], [h], [w], [offset[0]], [offset[1]])[0]
-
-
-# ----------------------------------------------------------------------------- tiles
-
-# The row encoder above does index work per grid row (~13 per ARC grid). A loader that reads
-# the same grids every epoch can do better by laying them out once, each grid's rows ``side``
-# bytes apart as on the canvas ("tiles"). Then the ``side * side`` bytes starting ``30 r + c``
-# before a grid's first cell hold every cell of its canvas at offset (r, c), and what lies
-# around the grid (neighbouring tiles) is overwritten by one ``maximum`` with the canvas floor,
-# itself one window of a table shifted the same way. A batch is two gathers of one item per
-# example, one ``maximum`` and one add: no work per grid row.
-
-
-def tile_layout(heights: np.ndarray, widths: np.ndarray, side: int) -> tuple[np.ndarray, int]:
-    """Where each grid's first cell goes in a tile array (row stride ``side``), and its size.
-
-    Why lanes: one grid per ``side``-wide band would waste ``side - w`` bytes per grid row
-    (twice the cells for ARC). Grids are grouped by the narrowest lane width ``side // k`` they
-    fit, and each group's ``k`` lanes side by side take consecutive runs of its grids. The
-    array has ``side * side`` spare bytes at both ends, so every canvas window stays inside.
-    Deterministic: a function of the shapes in row order only.
-    """
-    h = np.asarray(heights).astype(np.int64)
-    w = np.maximum(np.asarray(widths).astype(np.int64), 1)
-    n = len(h)
-    length = side * side
-    lane_widths = np.unique(side // np.arange(1, side + 1))  # ascending
-    lane_of = lane_widths[np.searchsorted(lane_widths, w)]  # the narrowest lane that fits
-    bases = np.zeros(n, np.int64)
-    top = 0  # first free tile row
-    for lane_w in lane_widths:
-        sel = np.flatnonzero(lane_of == lane_w)
-        if not len(sel):
-            continue
-        k = side // int(lane_w)
-        hh = h[sel]
-        before = np.cumsum(hh) - hh
-        total = int(before[-1] + hh[-1])
-        lane = np.minimum(before * k // max(total, 1), k - 1)  # contiguous runs, nondecreasing
-        first = np.searchsorted(lane, np.arange(k + 1))
-        tops = np.append(before, total)[first]  # tile row where each lane's run begins
-        bases[sel] = (top + before - tops[lane]) * side + lane * lane_w
-        top += int(np.diff(tops).max())
-    return bases + length, top * side + 2 * length
-
-
-TILE_CHUNK = 1 << 16
-"""Grids copied into tiles per step (bounds the index arrays to a few MB)."""
-
-
-def write_tiles(
-    side: int,
-    cells: np.ndarray,
-    starts: np.ndarray,
-    heights: np.ndarray,
-    widths: np.ndarray,
-    bases: np.ndarray,
-    out: np.ndarray,
-) -> None:
-    """Copy packed grids (``starts`` into the margin-shifted ``cells``) to their tiles in
-    ``out`` (flat uint8, zeroed, laid out by :func:`tile_layout` for canvas ``side``).
-
-    Each grid row is written as exactly ``w`` bytes (a ``w``-byte item), so lanes side by side
-    never overwrite each other.
-    """
-    h_all = np.asarray(heights).astype(np.intp)
-    w_all = np.asarray(widths).astype(np.intp)
-    starts = np.asarray(starts).astype(np.intp)
-    bases = np.asarray(bases).astype(np.intp)
-    for width in np.unique(w_all[h_all > 0]):
-        width = int(width)
-        src_items = _byte_windows(np.ascontiguousarray(cells, np.uint8), width)
-        dst_items = np.ndarray((len(out) - width + 1,), dtype=f"V{width}", buffer=out, strides=(1,))
-        chosen = np.flatnonzero((w_all == width) & (h_all > 0))
-        for lo in range(0, len(chosen), TILE_CHUNK):
-            part = chosen[lo : lo + TILE_CHUNK]
-            h = h_all[part]
-            first = np.cumsum(h) - h
-            i = np.arange(int(h.sum()), dtype=np.intp) - np.repeat(first, h)  # row in its grid
-            dst_items[np.repeat(bases[part], h) + i * side] = src_items[
-                np.repeat(starts[part], h) + i * width
-            ]
-
-
-def tiles_for(
-    codec: Codec, cells_with_margin: np.ndarray, starts, heights, widths
-) -> tuple[np.ndarray, np.ndarray]:
-    """The tile array and per-grid bases of packed grids (cells with MARGIN, as stored)."""
-    bases, size = tile_layout(heights, widths, codec.side)
-    out = np.zeros(size, np.uint8)
-    write_tiles(codec.side, cells_with_margin, starts, heights, widths, bases, out)
-    return out, bases
 
 
 # ----------------------------------------------------------------------------- decoding

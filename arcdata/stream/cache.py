@@ -50,7 +50,7 @@ try:
 except ImportError:  # not POSIX: no lock; publishing by rename still keeps entries whole
     fcntl = None
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4  # 4: encoded token rows and one field record per row
 META = "meta.json"
 TMP_PREFIX = ".tmp-"
 TRASH_PREFIX = ".trash-"

@@ -9,10 +9,11 @@ Design (MosaicML streaming / litdata style, sized for HRM):
   order, so batch *k* is the same whatever the worker count;
 * state is four numbers and a hash: ``epoch``, ``batches`` consumed (global batches, so a resume
   may even change the world size), ``seed`` and the manifest's sha256;
-* rows come from memory-mapped flat arrays (:mod:`arcdata.stream.store`) and become tokens by
-  the tile encoder (:mod:`arcdata.tokens`): grids stored once with the canvas's row stride, so
-  a batch is a gather of one canvas-sized window per example and one ``maximum``; workers write batches straight into
-  reused shared memory (:mod:`arcdata.stream.transport`).
+* rows come already encoded from memory-mapped arrays (:mod:`arcdata.stream.store`), so a
+  batch is one row gather per array (inputs, labels, a 16-byte field record) into reused,
+  pre-faulted memory: no decoding, no per-batch allocation of the big arrays, no Python loop
+  over examples; workers write batches straight into shared memory
+  (:mod:`arcdata.stream.transport`).
 
 Resuming with DataLoader workers: the copies of the stream live in the workers, so the main
 process cannot count for them. Iterate ``stream.loader(num_workers=n)`` (a DataLoader that
@@ -49,10 +50,13 @@ from arcdata.stream.plan import (
     hrm_plan,
     worker_batches,
 )
-from arcdata.stream.store import Dataset, SplitArrays, open_split
-from arcdata.tokens import Canvas
+from arcdata.stream.store import FIELDS, LABEL_PAD, PAD_FIELDS, Dataset, TokenArrays, open_split
+from arcdata.tokens import PAD
 
 TOKEN_DTYPES = ("int8", "int16", "int32", "int64")
+NAMES = {"embedding_id": "puzzle_identifiers"}
+NAMES.update({name: name for name in FIELDS if name not in NAMES})
+"""A batch's name for each stored field."""
 STATE_KEYS = ("epoch", "batches", "seed", "fingerprint")
 
 
@@ -169,16 +173,13 @@ class PuzzleStream(IterableDataset):
         self.worker_slots = worker_slots if transport.AVAILABLE else 0
         self._open = {"cache_dir": cache_dir, "cache": cache, "verify": verify}
         self.token_dtype = np.dtype(token_dtype)
-        self.canvas = Canvas.of(self.dataset.codec)
-        self.label_canvas = Canvas.labels(self.dataset.codec)
         self._position = 0  # batches consumed in this epoch (in-process, or via loader())
         self._counted = False  # a StreamLoader counts this epoch's batches (main process)
         self._trusted: dict[str, tuple] = {}  # cache entries verified by the parent process
-        self._arrays: SplitArrays | None = None
+        self._arrays: TokenArrays | None = None
         self._structure: tuple[np.ndarray, np.ndarray] | None = None
         self._plan_cache: tuple[tuple[int, int], EpochPlan] | None = None
         self._scratch: np.ndarray | None = None
-        self._views: dict[str, np.ndarray] | None = None
         self._pool: transport.SlotPool | None = None
         self._pool_pid = 0
         self._arrays = open_split(self.dataset, split, **self._open)  # before workers fork
@@ -228,7 +229,7 @@ class PuzzleStream(IterableDataset):
         return self.batch_size // self.world_size
 
     @property
-    def arrays(self) -> SplitArrays:
+    def arrays(self) -> TokenArrays:
         if self._arrays is None:
             stream_cache.trust(self._trusted)  # a spawned worker: no second checksum pass
             self._arrays = open_split(self.dataset, self.split, **self._open)
@@ -359,9 +360,7 @@ class PuzzleStream(IterableDataset):
         """Tensors for the given rows (-1 = padding). ``shared``: write into a slot of this
         worker's shared-memory pool when one is free."""
         n, length = len(rows), self.seq_len
-        real = rows >= 0
-        count = int(real.sum())
-        idx = rows if count == n else np.where(real, rows, 0)
+        real = rows >= 0 if rows.min() < 0 else None  # None: no padding row (the usual case)
         # Pre-faulted, reused slots in-process too: fresh arrays cost a page fault per 4 kB.
         slot = self._slot(n)
         if slot is not None:
@@ -372,8 +371,8 @@ class PuzzleStream(IterableDataset):
         else:
             inputs = np.empty((n, length), self.token_dtype)
             labels = np.empty((n, length), self.token_dtype)
-        self.encode_tokens(idx, real, inputs, labels)
-        small = self._small(rows, real, count)
+        self.gather_tokens(rows, real, inputs, labels)
+        small = self.gather_fields(rows, real)
         if slot is not None:
             arrays = {"inputs": inputs, "labels": labels}
             return transport.publish(slot, arrays, small, local=not shared)
@@ -392,64 +391,40 @@ class PuzzleStream(IterableDataset):
             self._pool_pid = os.getpid()
         return self._pool.acquire()
 
-    def encode_tokens(
-        self, idx: np.ndarray, real: np.ndarray, inputs: np.ndarray, labels: np.ndarray
+    def gather_tokens(
+        self, rows: np.ndarray, real: np.ndarray | None, inputs: np.ndarray, labels: np.ndarray
     ) -> None:
-        """Token rows of split rows ``idx`` into ``inputs`` and ``labels`` (rows where ``real``
-        is False become padding), from the split's tiles: per canvas two gathers of one item
-        per example, a ``maximum`` and an add (:meth:`arcdata.tokens.Canvas.encode_tiles`).
+        """Token rows of split rows ``rows`` into ``inputs`` and ``labels``: one row gather
+        from the memory-mapped arrays each (rows where ``real`` is False become padding).
         One-byte types are written in place; wider ones through a byte scratch and one widening
         copy (int8 view: the label byte 156 widens to -100)."""
         a = self.arrays
-        r, c = a.offset_r[idx], a.offset_c[idx]
-        wide = self.token_dtype.itemsize > 1
-        scratch = self._scratch_for(len(idx)) if wide else None
-        for kind, canvas, dest in (
-            ("input", self.canvas, inputs),
-            ("output", self.label_canvas, labels),
-        ):
-            h = getattr(a, f"{kind}_h")[idx]
-            if not real.all():
-                h[~real] = 0  # a grid of height 0 encodes as an all-PAD row
-            w = getattr(a, f"{kind}_w")[idx]
-            bases = getattr(a, f"{kind}_base")[idx]
-            target = scratch if wide else dest.view(np.uint8)
-            canvas.encode_tiles(self._windows(kind), bases, h, w, r, c, target)
+        for source, dest, pad in ((a.inputs, inputs, PAD), (a.labels, labels, LABEL_PAD)):
+            wide = dest.dtype.itemsize > 1
+            target = self._scratch_for(len(rows)) if wide else dest.view(np.uint8)
+            # mode="clip": no bounds-checked copy through a temporary (rows come from the
+            # plan, so all are in range; -1 reads row 0 and is overwritten below).
+            np.take(source, rows, axis=0, out=target, mode="clip")
+            if real is not None:
+                target[~real] = pad
             if wide:
-                np.copyto(dest, scratch.view(np.int8))
-
-    def _windows(self, kind: str) -> np.ndarray:
-        if self._views is None:
-            a = self.arrays
-            self._views = {
-                k: self.canvas.tile_windows(getattr(a, f"{k}_tiles")) for k in ("input", "output")
-            }
-        return self._views[kind]
+                np.copyto(dest, target.view(np.int8))
 
     def _scratch_for(self, n: int) -> np.ndarray:
         if self._scratch is None or self._scratch.shape[0] != n:
             self._scratch = np.empty((n, self.seq_len), np.uint8)
         return self._scratch
 
-    def _small(self, rows: np.ndarray, real: np.ndarray, count: int) -> dict[str, np.ndarray]:
-        a = self.arrays
-        padded = count < len(rows)
-        idx = np.where(real, rows, 0) if padded else rows
-
-        def pick(values: np.ndarray, blank: int) -> np.ndarray:
-            out = values[idx].astype(np.int32)
-            if padded:
-                out[~real] = blank
-            return out
-
-        small = {
-            "puzzle_identifiers": pick(a.embedding_id, 0),
-            "task_index": pick(a.task_index, -1),
-            "version": pick(a.version, -1),
-            "pair_index": pick(a.pair_index, -1),
-            "example_index": rows.astype(np.int64),
-        }
+    def gather_fields(self, rows: np.ndarray, real: np.ndarray | None) -> dict[str, np.ndarray]:
+        """The batch's ids and indices: one gather of the rows' 16-byte field records."""
+        record = np.take(self.arrays.fields, rows, axis=0, mode="clip")  # (b, 4) int32
+        columns = np.ascontiguousarray(record.T)  # (4, b): one contiguous array per field
+        if real is not None:
+            columns[:, ~real] = np.array(PAD_FIELDS, np.int32)[:, None]
+        small = {NAMES[name]: columns[i] for i, name in enumerate(FIELDS)}
+        small["example_index"] = rows.astype(np.int64)  # a copy: never a view of the plan
         if self.mode != "hrm":  # eval and examples pad their last batch
+            count = len(rows) if real is None else int(real.sum())
             small["count"] = np.array(count, dtype=np.int64)
         return small
 
@@ -461,7 +436,6 @@ class PuzzleStream(IterableDataset):
         state = self.__dict__.copy()
         if self._open["cache"]:
             state["_arrays"] = None
-            state["_views"] = None
             state["_trusted"] = stream_cache.trusted()
         for key in ("_scratch", "_pool", "_plan_cache", "_structure"):
             state[key] = None

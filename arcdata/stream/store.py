@@ -1,18 +1,24 @@
 """One split of a built dataset as flat numpy arrays: what the stream and the exporters read.
 
 Parquet is the archival form; a loader needs O(1) random access to any example with no Python
-object per row. So the split is read once (only the needed columns; the binary grid columns go
-through ``np.frombuffer`` over Arrow's value buffers, never through Python bytes) into:
+object per row. A split is read (only the needed columns; the binary grid columns go through
+``np.frombuffer`` over Arrow's value buffers, never through Python bytes) into one of two forms:
 
-* ``input_cells`` / ``output_cells``: every grid's cells, packed end to end, with a zero margin
-  (see :mod:`arcdata.tokens`);
-* per-row arrays: where each grid starts, its shape and offset, ids, version, pair index;
-* the structure: row offsets of groups (tasks) and puzzles ((task, version) runs).
+* :class:`SplitArrays`, the grids as stored: every grid's cells packed end to end with a zero
+  margin (see :mod:`arcdata.tokens`) plus per-row shapes, offsets, ids and cell positions. What
+  exporters encode shard by shard (:func:`read_split`).
+* :class:`TokenArrays`, what the stream serves: every row already encoded, ``inputs`` and
+  label bytes ``labels`` as uint8 ``[N, seq_len]``, and the per-row fields a batch carries as
+  one int32 ``[N, 4]`` record. A batch is then one row gather per array and nothing else: the
+  encoding is paid once, when the cache is written, instead of every epoch. The price is disk
+  and page cache: ``2 * seq_len + 16`` bytes per example (5 GB for ARC-AGI-1 x 1000, as the
+  reference's int32 arrays would be 20 GB).
 
-The arrays are cached as ``.npy`` / raw files keyed by the manifest's sha256 and opened with
-``mmap_mode="r"``, so a second process (a DataLoader worker, another rank on the host, the next
-run) maps the same pages instead of decoding Parquet again, and memory stays flat. Where the
-cache lives and how it is checked, published and repaired is :mod:`arcdata.stream.cache`.
+The token arrays are cached as raw files keyed by the manifest's sha256 and mapped read-only
+(page tables filled at open), so a second process (a DataLoader worker, another rank on the
+host, the next run) maps the same pages instead of decoding Parquet again, and memory stays
+flat. Where the cache lives and how it is checked, published and repaired is
+:mod:`arcdata.stream.cache`.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import mmap
 import os
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +40,7 @@ from arcdata.storage.hashing import bytes_sha256, file_sha256
 from arcdata.storage.manifest import read_manifest
 from arcdata.storage.paths import safe_member
 from arcdata.stream import cache as stream_cache
-from arcdata.tokens import MARGIN, Codec, get_codec, tile_layout, write_tiles
+from arcdata.tokens import IGNORE_LABEL, MARGIN, Canvas, Codec, get_codec
 
 READ_COLUMNS = (
     "task_id",
@@ -99,7 +106,7 @@ class Dataset:
 
 @dataclass
 class SplitArrays:
-    """A split's rows as flat arrays (see the module docstring); rows keep the dataset order."""
+    """A split's rows as stored: packed grids and per-row arrays, in dataset order."""
 
     task_ids: list[str]  # one per group, in row order
     task_index: np.ndarray
@@ -116,14 +123,55 @@ class SplitArrays:
     output_start: np.ndarray
     input_cells: np.ndarray  # uint8, MARGIN zeros at both ends
     output_cells: np.ndarray
-    input_base: np.ndarray  # int64: where each input grid's first cell is in input_tiles
-    output_base: np.ndarray
-    input_tiles: np.ndarray  # uint8: the grids laid out with the canvas's row stride
-    output_tiles: np.ndarray
 
     @property
     def num_rows(self) -> int:
         return len(self.task_index)
+
+
+FIELDS = ("embedding_id", "task_index", "version", "pair_index")
+"""The per-row fields a batch carries, the columns of :attr:`TokenArrays.fields`."""
+PAD_FIELDS = (0, -1, -1, -1)
+"""What a padding row carries in each field: the blank embedding id, no task, no version."""
+LABEL_PAD = IGNORE_LABEL % 256
+"""The label byte of an ignored cell (-100 read as int8)."""
+
+
+@dataclass
+class TokenArrays:
+    """A split as the stream serves it (see the module docstring); rows keep the dataset order.
+
+    ``labels`` holds label bytes: read as int8 they are the labels, IGNORE_LABEL included.
+    """
+
+    task_ids: list[str]  # one per group, in row order
+    inputs: np.ndarray  # uint8 [N, seq_len]
+    labels: np.ndarray  # uint8 [N, seq_len]
+    fields: np.ndarray  # int32 [N, 4]: FIELDS
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.fields)
+
+    def field(self, name: str) -> np.ndarray:
+        """int32 [N] (a strided view of :attr:`fields`)."""
+        return self.fields[:, FIELDS.index(name)]
+
+    @property
+    def task_index(self) -> np.ndarray:
+        return self.field("task_index")
+
+    @property
+    def version(self) -> np.ndarray:
+        return self.field("version")
+
+    @property
+    def pair_index(self) -> np.ndarray:
+        return self.field("pair_index")
+
+    @property
+    def embedding_id(self) -> np.ndarray:
+        return self.field("embedding_id")
 
     @property
     def group_starts(self) -> np.ndarray:
@@ -159,8 +207,9 @@ def open_split(
     cache_dir: str | os.PathLike | None = None,
     cache: bool = True,
     verify: bool = True,
-) -> SplitArrays:
-    """The split's arrays: memory-mapped from the cache, or read from Parquet (and cached).
+) -> TokenArrays:
+    """The split's token arrays: memory-mapped from the cache, or encoded from Parquet (and
+    cached). Without a cache they are held in memory (``2 * seq_len`` bytes per example).
 
     ``verify`` checks each shard's sha256 against the manifest when Parquet is read (once per
     dataset and cache); damaged or missing shards raise a DatasetError naming the file. A cache
@@ -168,7 +217,7 @@ def open_split(
     """
     entry = dataset.split_entry(split)
     if not cache:
-        return read_split(dataset, split, entry, verify=verify)
+        return encode_split(read_split(dataset, split, entry, verify=verify), dataset.codec)
     key = stream_cache.EntryKey(dataset.fingerprint, split, str(dataset.root))
     try:
         root = stream_cache.private_root(cache_dir)
@@ -186,7 +235,7 @@ def open_split(
             stream_cache.CacheWarning,
             stacklevel=2,
         )
-        return read_split(dataset, split, entry, verify=verify)
+        return encode_split(read_split(dataset, split, entry, verify=verify), dataset.codec)
 
 
 # ----------------------------------------------------------------------------- reading Parquet
@@ -295,19 +344,28 @@ class _Assembler:
         self.cells = {"input": MARGIN, "output": MARGIN}
 
     def add(self, chunk: _Chunk) -> None:
+        self._add_rows(chunk.task_names, chunk.rows)
+        for kind, parts in (("input", chunk.input_cells), ("output", chunk.output_cells)):
+            self.write_cells(kind, parts)
+            self.cells[kind] += sum(len(p) for p in parts)
+
+    def add_rows(self, part: SplitArrays) -> None:
+        """A part read on its own (one shard): its rows, without keeping its cells."""
+        self._add_rows(part.task_ids, {k: getattr(part, k) for k in ROW_ARRAYS})
+        for kind in ("input", "output"):
+            self.cells[kind] += len(getattr(part, f"{kind}_cells")) - 2 * MARGIN
+
+    def _add_rows(self, task_names: list[str], rows: dict[str, np.ndarray]) -> None:
         local = np.array(
-            [self.index.setdefault(t, len(self.index)) for t in chunk.task_names], dtype=np.int32
+            [self.index.setdefault(t, len(self.index)) for t in task_names], dtype=np.int32
         )
         self.task_ids = list(self.index)
-        for key, values in chunk.rows.items():
+        for key, values in rows.items():
             if key == "task_index":
                 values = local[values] if len(local) else values
             elif key in ("input_start", "output_start"):
                 values = values + self.cells[key.split("_")[0]]
             self.rows[key].append(values)
-        for kind, parts in (("input", chunk.input_cells), ("output", chunk.output_cells)):
-            self.write_cells(kind, parts)
-            self.cells[kind] += sum(len(p) for p in parts)
 
     def finish(self, where: Path) -> dict[str, np.ndarray]:
         rows = {
@@ -327,7 +385,7 @@ class _Assembler:
 
 
 def read_split(dataset: Dataset, split: str, entry: dict, *, verify: bool) -> SplitArrays:
-    """Read a split from Parquet into in-memory arrays (no cache)."""
+    """Read a split (or the shards ``entry`` lists) from Parquet into in-memory arrays."""
     cells: dict[str, list[np.ndarray]] = {"input": [], "output": []}
     asm = _Assembler(lambda kind, parts: cells[kind].extend(parts))
     codec = dataset.codec
@@ -336,97 +394,116 @@ def read_split(dataset: Dataset, split: str, entry: dict, *, verify: bool) -> Sp
     rows = asm.finish(dataset.root / split)
     pad = np.zeros(MARGIN, np.uint8)
     packed = {f"{k}_cells": np.concatenate([pad, *cells[k], pad]) for k in ("input", "output")}
-    tiles = {}
-    for kind in ("input", "output"):
-        bases, size = _layout(rows, kind, codec)
-        tiles[f"{kind}_base"] = bases
-        tiles[f"{kind}_tiles"] = out = np.zeros(size, np.uint8)
-        _fill_tiles(rows, kind, codec, packed[f"{kind}_cells"], bases, out)
-    return SplitArrays(task_ids=asm.task_ids, **rows, **packed, **tiles)
+    return SplitArrays(task_ids=asm.task_ids, **rows, **packed)
 
 
-def _layout(rows: dict[str, np.ndarray], kind: str, codec: Codec) -> tuple[np.ndarray, int]:
-    return tile_layout(rows[f"{kind}_h"], rows[f"{kind}_w"], codec.side)
+# ----------------------------------------------------------------------------- encoding
 
 
-def _fill_tiles(rows, kind: str, codec: Codec, cells, bases, out) -> None:
-    """Tiles of one kind's grids (see :func:`arcdata.tokens.tile_layout`): what the stream's
-    encoder reads, so a batch costs no work per grid row."""
-    h, w, starts = rows[f"{kind}_h"], rows[f"{kind}_w"], rows[f"{kind}_start"]
-    write_tiles(codec.side, cells, starts, h, w, bases, out)
+ENCODE_ROWS = 8192
+"""Rows encoded per step (7 MB of ARC tokens per kind): the encoder's temporaries stay small."""
+
+
+def token_chunks(
+    arrays: SplitArrays, codec: Codec, chunk_rows: int = ENCODE_ROWS
+) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+    """``(rows, inputs, labels)`` for consecutive chunks of the rows: uint8 token rows and label
+    bytes (PAD cells as :data:`LABEL_PAD`). The two buffers are reused from chunk to chunk."""
+    canvases = {"input": Canvas.of(codec), "output": Canvas.labels(codec)}
+    windows = {k: c.windows(getattr(arrays, f"{k}_cells")) for k, c in canvases.items()}
+    n = arrays.num_rows
+    buffers = {k: np.empty((min(chunk_rows, n), codec.seq_len), np.uint8) for k in canvases}
+    for lo in range(0, n, chunk_rows):
+        rows = slice(lo, min(lo + chunk_rows, n))
+        out = {}
+        for kind, canvas in canvases.items():
+            out[kind] = buffers[kind][: rows.stop - lo]
+            canvas.encode(
+                windows[kind],
+                getattr(arrays, f"{kind}_start")[rows],
+                getattr(arrays, f"{kind}_h")[rows],
+                getattr(arrays, f"{kind}_w")[rows],
+                arrays.offset_r[rows],
+                arrays.offset_c[rows],
+                out[kind],
+            )
+        yield rows, out["input"], out["output"]
+
+
+def field_record(rows: dict[str, np.ndarray] | SplitArrays) -> np.ndarray:
+    """int32 [N, 4]: the :data:`FIELDS` of every row, one 16-byte record each."""
+    get = rows.__getitem__ if isinstance(rows, dict) else lambda k: getattr(rows, k)
+    n = len(get("task_index"))
+    record = np.empty((n, len(FIELDS)), np.int32)
+    for i, name in enumerate(FIELDS):
+        record[:, i] = get(name)
+    return record
+
+
+def encode_split(arrays: SplitArrays, codec: Codec) -> TokenArrays:
+    """Every row of a split encoded, in memory (what the stream serves without a cache)."""
+    n, length = arrays.num_rows, codec.seq_len
+    inputs = np.empty((n, length), np.uint8)
+    labels = np.empty((n, length), np.uint8)
+    for rows, ins, labs in token_chunks(arrays, codec):
+        inputs[rows], labels[rows] = ins, labs
+    return TokenArrays(arrays.task_ids, inputs, labels, field_record(arrays))
 
 
 # ----------------------------------------------------------------------------- the cache
 
 
-TILE_BASES = ("input_base", "output_base")
-CACHE_FILES = (
-    *(f"{k}.npy" for k in (*ROW_ARRAYS, *TILE_BASES)),
-    "input_cells.u8",
-    "output_cells.u8",
-    "input_tiles.u8",
-    "output_tiles.u8",
-)
+TOKEN_FILES = {"inputs": "inputs.u8", "labels": "labels.u8"}
+FIELDS_FILE = "fields.i32"
+CACHE_FILES = (*TOKEN_FILES.values(), FIELDS_FILE)
 
 
 def _write_cache(dataset: Dataset, split: str, entry: dict, folder: Path, verify: bool) -> dict:
-    """Decode the split into ``folder``; returns the meta the arrays need (rows, task ids)."""
-    files = {k: open(folder / f"{k}_cells.u8", "wb") for k in ("input", "output")}  # noqa: SIM115
+    """Encode the split into ``folder`` shard by shard (memory: one shard and its tokens'
+    chunk); returns the meta the arrays need (rows, seq_len, task ids)."""
+    codec = dataset.codec
+    asm = _Assembler(lambda kind, parts: None)  # row arrays only: cells are encoded per shard
+    files = {k: open(folder / name, "wb") for k, name in TOKEN_FILES.items()}  # noqa: SIM115
     try:
-        pad = bytes(MARGIN)
-        for f in files.values():
-            f.write(pad)
-
-        def write(kind: str, parts: list[np.ndarray]) -> None:
-            for p in parts:
-                files[kind].write(memoryview(p))
-
-        asm = _Assembler(write)
-        codec = dataset.codec
         for shard in entry["shards"]:
-            asm.add(_table_chunk(_read_shard(dataset, shard, codec, verify)))
-        rows = asm.finish(dataset.root / split)
-        for f in files.values():
-            f.write(pad)
+            part = read_split(dataset, split, {"shards": [shard]}, verify=verify)
+            asm.add_rows(part)
+            for _, inputs, labels in token_chunks(part, codec):
+                files["inputs"].write(memoryview(inputs))
+                files["labels"].write(memoryview(labels))
+            del part
     finally:
         for f in files.values():
             f.close()
-    for key, values in rows.items():
-        np.save(folder / f"{key}.npy", values)
-    for kind in ("input", "output"):
-        bases, size = _layout(rows, kind, codec)
-        np.save(folder / f"{kind}_base.npy", bases)
-        cells = np.memmap(folder / f"{kind}_cells.u8", dtype=np.uint8, mode="r")
-        tiles = np.memmap(folder / f"{kind}_tiles.u8", dtype=np.uint8, mode="w+", shape=(size,))
-        _fill_tiles(rows, kind, codec, cells.view(np.ndarray), bases, tiles.view(np.ndarray))
-        tiles.flush()
-        del cells, tiles
-    return {"rows": int(len(rows["task_index"])), "task_ids": asm.task_ids}
-
-
-def _load_cache(folder: Path, meta: dict) -> SplitArrays:
-    """Map a checked entry's files; ValueError if they do not fit together."""
-    # Plain ndarray views of the maps: indexing a np.memmap costs ~10x more per call.
-    arrays = {
-        k: np.load(folder / f"{k}.npy", mmap_mode="r").view(np.ndarray)
-        for k in (*ROW_ARRAYS, *TILE_BASES)
+    rows = asm.finish(dataset.root / split)
+    field_record(rows).tofile(folder / FIELDS_FILE)
+    return {
+        "rows": int(len(rows["task_index"])),
+        "seq_len": codec.seq_len,
+        "task_ids": asm.task_ids,
     }
-    cells = {}
-    for kind in ("input", "output"):
-        path = folder / f"{kind}_cells.u8"
-        cells[f"{kind}_cells"] = np.memmap(path, dtype=np.uint8, mode="r").view(np.ndarray)
-        cells[f"{kind}_tiles"] = map_populated(folder / f"{kind}_tiles.u8")
-    if any(len(a) != meta["rows"] for a in arrays.values()):
-        raise ValueError(f"arrays do not all have {meta['rows']} rows")
-    return SplitArrays(task_ids=list(meta["task_ids"]), **arrays, **cells)
+
+
+def _load_cache(folder: Path, meta: dict) -> TokenArrays:
+    """Map a checked entry's files; ValueError if they do not fit together."""
+    n, length = int(meta["rows"]), int(meta["seq_len"])
+    shapes = {"inputs": (n, length), "labels": (n, length)}
+    arrays = {k: map_populated(folder / name) for k, name in TOKEN_FILES.items()}
+    arrays["fields"] = map_populated(folder / FIELDS_FILE).view(np.int32)
+    shapes["fields"] = (n, len(FIELDS))
+    for key, shape in shapes.items():
+        if arrays[key].size != shape[0] * shape[1]:
+            raise ValueError(f"{key} does not hold {shape[0]} rows of {shape[1]}")
+        arrays[key] = arrays[key].reshape(shape)
+    return TokenArrays(task_ids=list(meta["task_ids"]), **arrays)
 
 
 def map_populated(path: Path) -> np.ndarray:
     """A read-only uint8 map of ``path`` with its page tables filled at open (MAP_POPULATE).
 
-    Why: every batch reads windows at random places in the tiles; mapped lazily, the first
-    epoch of each process takes about two page faults per example, which costs as much as the
-    encoding itself. Filling the tables once is a fraction of a second per GB.
+    Why: every batch reads rows at random places; mapped lazily, the first epoch of each
+    process takes a page fault or two per example, which costs as much as the gather itself.
+    Filling the tables once is a fraction of a second per GB.
     """
     flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
     with open(path, "rb") as f:

@@ -24,9 +24,9 @@ from arcdata.cli import main
 from arcdata.stream import PuzzleStream, store
 from arcdata.stream import cache as stream_cache
 from arcdata.stream.cache import CacheWarning, UnsafeCacheError
-from arcdata.stream.store import Dataset, open_split, read_split
+from arcdata.stream.store import Dataset, encode_split, open_split, read_split
 
-FIELDS = (*store.ROW_ARRAYS, "input_cells", "output_cells")
+FIELDS = ("inputs", "labels", "fields")
 
 
 def assert_same_arrays(a, b) -> None:
@@ -42,8 +42,8 @@ def ds(tiny):
 
 @pytest.fixture
 def truth(ds):
-    """The train split read straight from Parquet: what any open must serve."""
-    return read_split(ds, "train", ds.split_entry("train"), verify=True)
+    """The train split read straight from Parquet and encoded: what any open must serve."""
+    return encode_split(read_split(ds, "train", ds.split_entry("train"), verify=True), ds.codec)
 
 
 def entry_of(cache_dir, ds, split="train"):
@@ -95,9 +95,9 @@ def test_planted_cache_of_another_user_is_refused(ds, tmp_path, monkeypatch):
     planted = tmp_path / "planted"
     os.rename(mine, planted)
     entry = entry_of(planted, ds)
-    cells = bytearray((entry / "output_cells.u8").read_bytes())
-    cells[len(cells) // 2] ^= 0x07
-    (entry / "output_cells.u8").write_bytes(bytes(cells))
+    labels = bytearray((entry / "labels.u8").read_bytes())
+    labels[len(labels) // 2] ^= 0x07
+    (entry / "labels.u8").write_bytes(bytes(labels))
     if os.getuid() == 0:
         os.chown(planted, 4242, 4242)
         owner = 4242
@@ -154,10 +154,11 @@ def truncate(path) -> None:
 
 
 DAMAGE = {
-    "flipped cells": ("input_cells.u8", flip, "does not match its checksum"),
-    "flipped row array": ("version.npy", lambda p: flip(p, 0.9), "does not match its checksum"),
-    "truncated": ("output_start.npy", truncate, "bytes, meta.json says"),
-    "deleted": ("output_cells.u8", os.remove, "output_cells.u8 is missing"),
+    "flipped tokens": ("inputs.u8", flip, "does not match its checksum"),
+    "flipped labels": ("labels.u8", lambda p: flip(p, 0.2), "does not match its checksum"),
+    "flipped field record": ("fields.i32", lambda p: flip(p, 0.9), "does not match its checksum"),
+    "truncated": ("labels.u8", truncate, "bytes, meta.json says"),
+    "deleted": ("fields.i32", os.remove, "fields.i32 is missing"),
     "flipped meta": ("meta.json", lambda p: flip(p, 0.3), "meta.json"),
     "deleted meta": ("meta.json", os.remove, "meta.json is missing"),
 }
@@ -189,7 +190,8 @@ def test_an_entry_of_another_split_under_this_name_is_not_served(ds, tmp_path):
     os.rename(entry_of(cache_dir, ds, "train"), entry_of(cache_dir, ds, "test"))
     with pytest.warns(CacheWarning, match="written for another manifest or split"):
         arrays = open_split(ds, "test", cache_dir=cache_dir)
-    assert_same_arrays(arrays, read_split(ds, "test", ds.split_entry("test"), verify=True))
+    test = read_split(ds, "test", ds.split_entry("test"), verify=True)
+    assert_same_arrays(arrays, encode_split(test, ds.codec))
 
 
 def test_flipped_byte_is_caught_within_a_process_when_the_file_changed(ds, truth, tmp_path):
@@ -197,8 +199,8 @@ def test_flipped_byte_is_caught_within_a_process_when_the_file_changed(ds, truth
     mtime it verified; rewriting a file (as a planted or edited file is) is checked again."""
     cache_dir = tmp_path / "cache"
     open_quietly(ds, cache_dir)
-    flip(entry_of(cache_dir, ds) / "input_cells.u8")
-    with pytest.warns(CacheWarning, match="input_cells.u8 does not match its checksum"):
+    flip(entry_of(cache_dir, ds) / "inputs.u8")
+    with pytest.warns(CacheWarning, match="inputs.u8 does not match its checksum"):
         assert_same_arrays(open_split(ds, "train", cache_dir=cache_dir), truth)
 
 
@@ -315,7 +317,7 @@ def test_damaged_entry_that_cannot_be_replaced_is_not_served(ds, truth, tmp_path
     """A read-only cache (discarding fails): the damaged entry is read around, in memory."""
     cache_dir = tmp_path / "cache"
     open_quietly(ds, cache_dir)
-    flip(entry_of(cache_dir, ds) / "output_cells.u8")
+    flip(entry_of(cache_dir, ds) / "labels.u8")
 
     def read_only(folder):
         raise PermissionError(13, "Read-only file system", str(folder))
@@ -325,7 +327,7 @@ def test_damaged_entry_that_cannot_be_replaced_is_not_served(ds, truth, tmp_path
     with pytest.warns(CacheWarning) as caught:
         assert_same_arrays(open_split(ds, "train", cache_dir=cache_dir), truth)
     messages = [str(w.message) for w in caught]
-    assert any("output_cells.u8 does not match" in m for m in messages)
+    assert any("labels.u8 does not match" in m for m in messages)
     assert any("into memory" in m for m in messages)
 
 
@@ -355,9 +357,9 @@ def test_cache_list_and_clear(ds, tmp_path):
     lines = [line for line in res.output.splitlines() if entry_of(cache_dir, ds).name in line]
     assert len(lines) == 1 and "ok" in lines[0] and str(ds.root) in lines[0]
 
-    flip(entry_of(cache_dir, ds, "test") / "input_cells.u8")
+    flip(entry_of(cache_dir, ds, "test") / "inputs.u8")
     res = runner.invoke(main, ["cache", "list", "--cache-dir", str(cache_dir), "--verify"])
-    assert "damaged: input_cells.u8 does not match its checksum" in res.output
+    assert "damaged: inputs.u8 does not match its checksum" in res.output
 
     res = runner.invoke(main, ["cache", "clear", "--cache-dir", str(cache_dir)])
     assert res.exit_code == 0 and "removed 2 entries" in res.output
