@@ -109,7 +109,7 @@ def _encode(arrays: SplitArrays, canvas: Canvas, writer: RowWriter) -> None:
     for lo in range(0, n, writer.chunk_rows):
         sl = slice(lo, min(lo + writer.chunk_rows, n))
         for kind, key in (("input", "inputs"), ("output", "labels")):
-            out = writer.buffer(sl.stop - sl.start)
+            out = writer.buffer(key, sl.stop - sl.start)
             canvas.encode(
                 windows[kind],
                 getattr(arrays, f"{kind}_start")[sl],

@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arcdata.errors import DatasetError
+from arcdata.formats.hrm import npy
 from arcdata.formats.hrm.npy import NpyFile, RowWriter
 
 
-@settings(max_examples=30, deadline=None)
-@given(st.integers(0, 40), st.integers(1, 9), st.integers(1, 5), st.randoms(use_true_random=False))
-def test_row_writer_writes_what_np_save_writes(tmp_path_factory, rows, chunk, depth, rnd):
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(0, 40),
+    st.sampled_from([7, 900, 4096, 5000]),
+    st.integers(1, 9),
+    st.integers(1, 5),
+    st.booleans(),
+    st.randoms(use_true_random=False),
+)
+def test_row_writer_writes_what_np_save_writes(
+    tmp_path_factory, rows, width, chunk, depth, direct, rnd
+):
+    """Byte for byte, whatever the row width against the direct-I/O block, chunk and depth."""
     folder = tmp_path_factory.mktemp("w")
-    data = {k: np.frombuffer(rnd.randbytes(rows * 7), np.uint8).reshape(rows, 7) for k in "ab"}
-    writer = RowWriter({k: folder / f"{k}.npy" for k in "ab"}, rows, 7, chunk, depth)
+    data = {
+        k: np.frombuffer(rnd.randbytes(rows * width), np.uint8).reshape(rows, width) for k in "ab"
+    }
+    writer = RowWriter({k: folder / f"{k}.npy" for k in "ab"}, rows, width, chunk, depth, direct)
     for lo in range(0, rows, chunk):
         for k in "ab":
-            out = writer.buffer(min(chunk, rows - lo))
+            out = writer.buffer(k, min(chunk, rows - lo))
             out[:] = data[k][lo : lo + chunk]
             writer.put(k, out)
     writer.close()
@@ -31,10 +46,26 @@ def test_row_writer_writes_what_np_save_writes(tmp_path_factory, rows, chunk, de
 
 def test_row_writer_reraises_a_write_error(tmp_path):
     writer = RowWriter({"a": tmp_path / "a.npy"}, 4, 3, 2)
-    writer.files["a"].close()  # every later write fails
-    writer.put("a", writer.buffer(2))
-    with pytest.raises(ValueError):
+    os.close(writer.streams["a"].fd)  # every later write fails
+    writer.put("a", writer.buffer("a", 2))
+    with pytest.raises(OSError):
         writer.close()
+
+
+def test_row_writer_uses_direct_io_where_the_filesystem_has_it(tmp_path):
+    writer = RowWriter({"a": tmp_path / "a.npy"}, 3, 5000, 2)
+    try:  # whether this filesystem takes direct I/O (tmpfs does not)
+        os.close(os.open(tmp_path / "probe", os.O_WRONLY | os.O_CREAT | npy.DIRECT))
+        takes_direct = bool(npy.DIRECT)
+    except OSError:
+        takes_direct = False
+    assert writer.streams["a"].direct == takes_direct
+    for lo in (0, 2):
+        out = writer.buffer("a", min(2, 3 - lo))
+        out[:] = lo + 1
+        writer.put("a", out)
+    writer.close()
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), [[1] * 5000] * 2 + [[3] * 5000])
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int64])
