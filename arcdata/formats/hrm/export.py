@@ -178,8 +178,10 @@ def _export_into(tmp: Path, dataset: Dataset, chunk_rows: int) -> dict:
     canvas = Canvas.of(dataset.codec)
     names = identifier_names(dataset)
     (tmp / "identifiers.json").write_text(jsonio.dumps(names))
+    num_ids = len(names)
+    del names  # ~0.7M Python strings: freed before the shards are read, not added to their peak
     summary = {}
     for split in sorted(dataset.manifest["splits"]):
         folder = tmp / safe_name(dataset.root, split, "split name")
-        summary[split] = _export_split(dataset, split, folder, canvas, len(names), chunk_rows)
+        summary[split] = _export_split(dataset, split, folder, canvas, num_ids, chunk_rows)
     return summary
