@@ -127,19 +127,19 @@ def _init_source(path: Path, dataset: Path):
 
 
 @click.command("evaluate", cls=ArcdataCommand)
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("run_dir", metavar="CHECKPOINT", type=click.Path(exists=True, path_type=Path))
 @click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--split", default="test", show_default=True, help="Split to score.")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Report folder (default: RUN_DIR/eval-<split>).",
+    help="Report folder (default: RUN_DIR/eval-<split>, or eval-<split> beside a checkpoint file).",
 )
 @click.option(
     "--checkpoint",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Score this state dict (e.g. a released reference checkpoint) instead "
-    "of the run's newest checkpoint.",
+    help="With a RUN_DIR: score this state dict (any key layout) under the run's config "
+    "instead of the run's newest checkpoint.",
 )
 @click.option(
     "--batch-size",
@@ -198,8 +198,11 @@ def evaluate_cmd(
     ids: str,
     device: str,
 ) -> None:
-    """Score a trained HRM (RUN_DIR from `arcdata train`) on a built DATASET. Works under
-    torchrun: each process scores its share of every batch, rank 0 gathers and writes.
+    """Score a trained HRM on a built DATASET. CHECKPOINT: a RUN_DIR from `arcdata train`
+    (or one of its checkpoints/step_N/state.pt), or a reference checkpoint file with the
+    run's all_config.yaml beside it or one folder up (an identifiers.json there names its
+    puzzle ids). A dataset whose identifier map differs from the weights' is refused. Works
+    under torchrun: each process scores its share of every batch, rank 0 gathers and writes.
 
     \b
     Writes to --out:
@@ -226,12 +229,11 @@ def evaluate_cmd(
     from arcdata.errors import ConfigError, InputError
 
     from .distributed import planned_world_size, setup, teardown
-    from .report import check_identifiers
+    from .report import trained_source
 
-    try:
-        check_identifiers(run_dir, dataset)
-    except ValueError as e:
-        raise InputError(str(e)) from None
+    if checkpoint is not None and not run_dir.is_dir():
+        raise InputError(f"--checkpoint {checkpoint}: only with a RUN_DIR, and {run_dir} is a file")
+    source = trained_source(run_dir, dataset, checkpoint)
     world = planned_world_size()
     if batch_size % world:
         raise ConfigError(
@@ -240,10 +242,10 @@ def evaluate_cmd(
         )
     info, dev = setup(device)
     try:
-        target = out or run_dir / f"eval-{split}"
+        target = out or (run_dir if run_dir.is_dir() else run_dir.parent) / f"eval-{split}"
         metrics = _evaluate(
-            run_dir, dataset, split, target, checkpoint, batch_size, max_examples,
-            list(traced), pictures, halt, ids, dev, info,
+            source, dataset, split, target, batch_size, max_examples, list(traced), pictures,
+            halt, ids, dev, info,
         )  # fmt: skip
     finally:
         teardown(info)
@@ -255,11 +257,10 @@ def evaluate_cmd(
 
 
 def _evaluate(
-    run_dir: Path,
+    source,
     dataset: Path,
     split: str,
     target: Path,
-    checkpoint: Path | None,
     batch_size: int,
     max_examples: int | None,
     traced: list[str],
@@ -274,9 +275,9 @@ def _evaluate(
     from arcdata.stream import PuzzleStream
 
     from .infer import gather
-    from .report import load_trained, predict, write_report
+    from .report import build_model, predict, write_report
 
-    model = load_trained(run_dir, dev, checkpoint)
+    model = build_model(source, dev)
     runs = {}
     for mode in ("real", "blank") if ids == "blank" else ("real",):
         stream = PuzzleStream(

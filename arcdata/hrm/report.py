@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -32,12 +33,16 @@ from arcdata import jsonio
 from arcdata.augment.transform import Transform
 from arcdata.calibration import pearson
 from arcdata.dataset import shard_paths
+from arcdata.errors import ArcdataError, InputError
 from arcdata.storage.manifest import read_manifest
 from arcdata.tokens import crop, get_codec, token_values
 from arcdata.vote import sigmoid
 
 from .act import HRM
 from .infer import Predictions, predict  # noqa: F401 (predict: the entry point)
+
+if TYPE_CHECKING:
+    from .source import Source
 
 
 def split_rows(dataset: Path, split: str) -> pl.DataFrame:
@@ -401,44 +406,110 @@ def plot_voters(curve: list[dict], path: Path) -> None:
 IDENTIFIERS = "identifiers.parquet"
 
 
-def check_identifiers(run_dir: Path, dataset: Path) -> None:
-    """Refuse a dataset whose puzzle-identifier map differs from the one the run trained on
-    (its copy in RUN_DIR, saved by ``arcdata train``): the embeddings would answer for the
-    wrong puzzles. Runs without a copy (older runs, reference checkpoints) are not checked."""
-    ours, theirs = run_dir / IDENTIFIERS, dataset / IDENTIFIERS
-    if not ours.is_file() or not theirs.is_file():
-        return
-    a = pl.read_parquet(ours, columns=["embedding_id", "name"])
-    b = pl.read_parquet(theirs, columns=["embedding_id", "name"])
-    for (i, x), (_, y) in zip(a.iter_rows(), b.iter_rows(), strict=False):
-        if x != y:
-            raise ValueError(
-                f"{dataset}: puzzle identifier {i} is {y!r} here but {x!r} in the run {run_dir}; "
-                "evaluate on the dataset the run was trained on (or rebuild it the same way)"
+def trained_source(path: Path, dataset: Path, checkpoint: Path | None = None) -> Source:
+    """The weights ``path`` names (an arcdata run directory, or a reference checkpoint file
+    with its ``all_config.yaml``), checked against the dataset they are to score.
+
+    ``checkpoint``: with a run directory, score this state dict (any key layout) under the
+    run's config instead of its newest checkpoint. Weights stay on the CPU here, so a refusal
+    comes before any process joins a group or touches a device."""
+    manifest = read_manifest(dataset)
+    source = _source(path, checkpoint, int(manifest["seq_len"]))
+    check_fits_dataset(source, dataset, manifest)
+    return source
+
+
+def _source(path: Path, checkpoint: Path | None, seq_len: int | None) -> Source:
+    from .checkpoint import read_state_dict, strip_prefixes
+    from .source import resolve_source
+
+    if checkpoint is None:
+        return resolve_source(path, seq_len=seq_len)
+    source = _run_with_state(path, checkpoint)
+    source.state = strip_prefixes(read_state_dict(checkpoint))
+    return source
+
+
+def _run_with_state(run_dir: Path, checkpoint: Path) -> Source:
+    """A run's config and identifier map, for another state dict (``--checkpoint``)."""
+    from .config import load
+    from .source import Source
+
+    if not (run_dir / "config.yaml").is_file():
+        raise InputError(
+            f"{run_dir}: --checkpoint needs an arcdata run directory (with config.yaml) to say "
+            "which model the weights are; pass a reference checkpoint file as the first argument"
+        )
+    names_path = run_dir / IDENTIFIERS
+    names = names_of(names_path) if names_path.is_file() else None
+    model = load(run_dir / "config.yaml").model
+    return Source(checkpoint, "run", model, {}, names, names_path if names else None)
+
+
+def names_of(path: Path) -> list[str]:
+    from arcdata.builder.idmap import read_names
+
+    try:
+        return read_names(path)
+    except ArcdataError as e:
+        raise InputError(str(e)) from None
+
+
+def check_fits_dataset(source: Source, dataset: Path, manifest: dict) -> None:
+    """Refuse a dataset the weights cannot score: another token layout, or another puzzle
+    identifier map than the one they were trained on (the embeddings would answer for the wrong
+    puzzles), naming the first difference. With no map known (runs without a copy, reference
+    checkpoints without an identifiers.json beside them) the identifier count must still match
+    the puzzle table."""
+    m = source.model
+    for field, ours in (("seq_len", m.seq_len), ("vocab_size", m.vocab_size)):
+        if int(manifest[field]) != int(ours):
+            raise InputError(
+                f"{dataset}: {field} {manifest[field]} here but {ours} in {source.path}; "
+                "evaluate on a dataset of the codec the model was trained on"
             )
-    if len(a) != len(b):
-        raise ValueError(
-            f"{dataset}: {len(b)} puzzle identifiers here but {len(a)} in the run {run_dir}; "
-            "evaluate on the dataset the run was trained on"
+    theirs = dataset / IDENTIFIERS
+    if source.names is not None and theirs.is_file():
+        names = names_of(theirs)
+        for i, (x, y) in enumerate(zip(source.names, names, strict=False)):
+            if x != y:
+                raise InputError(
+                    f"{dataset}: puzzle identifier {i} is {y!r} here but {x!r} in "
+                    f"{source.names_path}; evaluate on the dataset the weights were trained on "
+                    "(or rebuild it the same way)"
+                )
+        if len(source.names) != len(names):
+            raise InputError(
+                f"{dataset}: {len(names)} puzzle identifiers here but {len(source.names)} in "
+                f"{source.names_path}; evaluate on the dataset the weights were trained on"
+            )
+    count = int(manifest["embedding_ids"]["count"])
+    if m.puzzle_emb_ndim > 0 and count != m.num_puzzle_identifiers:
+        raise InputError(
+            f"{dataset}: {count} puzzle identifiers here but the puzzle table of {source.path} "
+            f"has {m.num_puzzle_identifiers} rows; evaluate on the dataset the weights were "
+            "trained on (or build it with the identifiers key and the checkpoint's map)"
         )
 
 
 def keep_identifiers(dataset: Path, run_dir: Path) -> None:
-    """Copy the dataset's identifier map into the run, for :func:`check_identifiers`."""
+    """Copy the dataset's identifier map into the run, for :func:`check_fits_dataset`."""
     source = Path(dataset) / IDENTIFIERS
     if source.is_file() and not (run_dir / IDENTIFIERS).exists():
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / IDENTIFIERS).write_bytes(source.read_bytes())
 
 
-def load_trained(run_dir: Path, device: torch.device, checkpoint: Path | None = None) -> HRM:
-    """The model of a run directory (its config.yaml and newest checkpoint, or ``checkpoint``:
-    any state dict in the reference key layout)."""
-    from .checkpoint import load_model_state, load_run_checkpoint
-    from .config import load
+def build_model(source: Source, device: torch.device) -> HRM:
+    """The network of ``source`` on ``device``, its weights loaded (every key and shape)."""
+    from .checkpoint import load_model_state
 
-    cfg = load(run_dir / "config.yaml")
-    model = HRM(cfg.model).to(device)
-    state = checkpoint if checkpoint is not None else load_run_checkpoint(run_dir, 0)[0]["model"]
-    load_model_state(model, state)
+    model = HRM(source.model).to(device)
+    load_model_state(model, source.state)
     return model
+
+
+def load_trained(path: Path, device: torch.device, checkpoint: Path | None = None) -> HRM:
+    """The model ``path`` names (a run directory: its newest checkpoint, or ``checkpoint``
+    under its config; a reference checkpoint file), unchecked against any dataset."""
+    return build_model(_source(path, checkpoint, None), device)
