@@ -1,8 +1,10 @@
 """Evaluation on a held-out split: every example runs all ``halt_max_steps`` segments.
 
-:func:`run_segments` is the one place a batch is taken through every segment from a fresh carry;
-the metrics pass here (:func:`evaluate`, also run by the trainer) and the predictions pass of
-``arcdata evaluate`` (:func:`arcdata.hrm.report.predict`) both build on it.
+:func:`run_segments` is the one place a whole batch is taken through every segment from a fresh
+carry: the metrics pass here (:func:`evaluate`, also run by the trainer) and the reasoning
+traces of ``arcdata evaluate`` (:func:`arcdata.hrm.trace.run_traces`) build on it. The
+predictions of ``arcdata evaluate`` (:func:`arcdata.hrm.infer.predict`) need slots refilled one
+by one as examples halt, so they run their own loop, one segment per call.
 
 Reported per example, then averaged: token accuracy, exact accuracy, q-halt accuracy
 ((q_halt >= 0) == exact), mean steps (always the maximum here) and ``halt_step``, the first segment
