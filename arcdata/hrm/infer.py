@@ -145,8 +145,10 @@ def predict(
     steps = cfg.halt_max_steps
     queue = _Queue(_real_rows(batches, device, max_examples))
     seed = queue.prime()
-    if seed is None:
-        return _empty(steps, cfg.seq_len, halt, ids)
+    if seed is None:  # a rank whose share is empty still says which rule the model halts by
+        empty = _empty(steps, cfg.seq_len, halt, ids)
+        empty.q_halt_alone = bool(cfg.halts_on_q_halt_alone)
+        return empty
     b = queue.batch_size
     feed = {
         k: torch.zeros((b, *v.shape[1:]), dtype=v.dtype, device=device) for k, v in seed.items()

@@ -125,3 +125,18 @@ def test_rank_shares_merge_into_the_one_process_table(trained, limit):
     for name in ("tokens", "q_halt_steps", "exact_steps", "segments", "token_accuracy"):
         np.testing.assert_array_equal(getattr(merged, name), getattr(whole, name), err_msg=name)
     assert merged.trace_rows.tolist() == sorted(p.trace_rows[0] for p in parts if len(p.trace_rows))
+
+
+def test_an_empty_share_still_names_the_halting_rule():
+    import torch
+
+    from arcdata.hrm.act import HRM
+    from arcdata.hrm.infer import merge, predict
+    from arcdata.hrm.model import HRMConfig
+
+    model = HRM(HRMConfig(kind="trm", hidden_size=8, num_heads=1, h_layers=1, l_layers=1,
+                          puzzle_emb_ndim=0, seq_len=4, halt_max_steps=2))  # fmt: skip
+    assert model.config.halts_on_q_halt_alone  # TRM halts on q_halt alone
+    empty = predict(model, [], torch.device("cpu"))
+    assert len(empty.example_index) == 0 and empty.q_halt_alone
+    assert merge([empty, empty]).q_halt_alone
