@@ -55,7 +55,7 @@ from arcdata.builder.units import (
     count_versions,
     id_bases,
     pack_units,
-    plan_unit,
+    plan_unit_kept,
 )
 from arcdata.config import config_hash
 from arcdata.errors import DatasetError
@@ -150,7 +150,7 @@ def build(
         elif config["ids"] in ("version", "pair"):
             # Dense ids need every task's version count first: a planning stage.
             plan_futs = [
-                client.submit(plan_unit, ts, config, key=f"plan-{u.index}-{key}", retries=2)
+                client.submit(plan_unit_kept, ts, config, key=f"plan-{u.index}-{key}", retries=2)
                 for u, ts in zip(units, unit_tasks, strict=True)
             ]
             count_futs = client.map(
@@ -211,7 +211,7 @@ class StageClock:
 
 def _run_units(client, units, unit_tasks, plan_futs, bases, config, tmp, key, progress):
     """Submit every unfinished unit; record each one as it lands. Returns (stats, resumed)."""
-    from distributed import KilledWorker, as_completed
+    from distributed import Future, KilledWorker, as_completed
 
     offsets, pos = [], 0
     for ts in unit_tasks:
@@ -229,7 +229,7 @@ def _run_units(client, units, unit_tasks, plan_futs, bases, config, tmp, key, pr
             client.submit(
                 build_unit,
                 unit,
-                ts,
+                None if isinstance(pf, Future) else ts,  # a planned unit carries its tasks
                 pf,
                 b,
                 config,

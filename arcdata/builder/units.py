@@ -74,25 +74,47 @@ def plan_unit(tasks: list[Task], config: dict) -> list[Transform]:
     return [plan_task(t, config) for t in tasks]
 
 
-def count_versions(plans: list[Transform]) -> list[int]:
+@dataclass(frozen=True)
+class PlannedUnit:
+    """A unit's tasks with their plans: what the planning stage leaves on its worker.
+
+    The writing stage depends on this result, so the tasks travel to a worker once (with the
+    planning task) and the writing task runs where they already are; a lost worker's result is
+    recomputed from the planning task's inputs.
+    """
+
+    tasks: list[Task]
+    plans: list[Transform]
+
+
+def plan_unit_kept(tasks: list[Task], config: dict) -> PlannedUnit:
+    return PlannedUnit(tasks, plan_unit(tasks, config))
+
+
+def count_versions(plans: list[Transform] | PlannedUnit) -> list[int]:
+    if isinstance(plans, PlannedUnit):
+        plans = plans.plans
     return [len(p) for p in plans]
 
 
 def build_unit(
     unit: Unit,
-    tasks: list[Task],
-    plans: list[Transform],
+    tasks: list[Task] | None,
+    plans: list[Transform] | PlannedUnit | None,
     id_bases: list[int],
     config: dict,
     tmp_dir: str,
 ) -> dict:
     """Materialise and write one unit's shards (one file per split) and identifier rows.
 
-    ``plans`` is None when no planning stage ran (ids that do not depend on version counts).
+    ``plans`` is None when no planning stage ran (ids that do not depend on version counts);
+    a :class:`PlannedUnit` carries the tasks too (then ``tasks`` is None).
     ``id_bases`` holds each task's first id, or its [V, P] id table under an identifier map,
     whose identifiers.parquet the driver writes whole (so units write no identifier rows).
     """
-    if plans is None:
+    if isinstance(plans, PlannedUnit):
+        tasks, plans = plans.tasks, plans.plans
+    elif plans is None:
         plans = plan_unit(tasks, config)
     blocks: dict[str, list] = {}
     for task, versions, base in zip(tasks, plans, id_bases, strict=True):
