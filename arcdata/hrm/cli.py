@@ -1,4 +1,4 @@
-"""``arcdata train`` and ``arcdata evaluate``: the HRM commands, registered lazily by
+"""``arcdata train``, ``adapt`` and ``evaluate``: the HRM commands, registered lazily by
 :data:`arcdata.cli.LAZY_COMMANDS` so that other commands never import torch."""
 
 from __future__ import annotations
@@ -93,17 +93,19 @@ def train_cmd(
     saved = out_dir / "config.yaml"
     if resume is not None and config_file is None and saved.is_file():
         config_file = saved
-    source, base = None, None
+    plan, base = None, None
     if init is not None and resume is None:
-        source = _init_source(init, dataset)
-        base = TrainConfig(model=source.model, init=str(init))
+        from .init import InitPlan, dataset_names
+
+        plan = InitPlan(_init_source(init, dataset), dataset_names(dataset))
+        base = TrainConfig(model=plan.source.model, init=str(init))
     config = load(config_file, list(overrides), base)  # errors: one line from arcdata.cli
     if dry_run:
         from .estimate import dry_run_text
 
         click.echo(dry_run_text(dataset, config, out_dir, resume=resume is not None))
         return
-    result = train(dataset, config, out_dir, resume=resume is not None, init_source=source)
+    result = train(dataset, config, out_dir, resume=resume is not None, init=plan)
     if int(os.environ.get("RANK", "0")) != 0:
         return
     from .report import keep_identifiers
@@ -124,6 +126,74 @@ def _init_source(path: Path, dataset: Path):
 
     seq_len = get_codec(read_manifest(dataset)["codec"]).seq_len
     return resolve_source(path, seq_len=seq_len)
+
+
+@click.command("adapt", cls=ArcdataCommand, epilog=_config_keys())
+@click.argument("checkpoint", type=click.Path(exists=True, path_type=Path))
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Run directory to write (score it with `arcdata evaluate RUN DATASET`).",
+)
+@click.option("--steps", default=200, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--lr", default=1e-2, show_default=True, type=float, help="Puzzle-embedding learning rate."
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML training config on top of the checkpoint's model (the network stays frozen).",
+)
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a key.")
+@click.option(
+    "--score/--no-score",
+    default=True,
+    show_default=True,
+    help="Measure the demonstrations' loss and accuracy before and after (adapt.json).",
+)
+def adapt_cmd(
+    checkpoint: Path,
+    dataset: Path,
+    out_dir: Path,
+    steps: int,
+    lr: float,
+    config_file: Path | None,
+    overrides: tuple[str, ...],
+    score: bool,
+) -> None:
+    """Test-time adaptation: fit fresh puzzle embeddings of DATASET's evaluation tasks on
+    their demonstration pairs only (test outputs are never read), the network of CHECKPOINT
+    (an arcdata run dir, or a reference checkpoint with its all_config.yaml) frozen.
+
+    Each task of the test split gets fresh rows (per task under ids: task, per version under
+    ids: version), started as `train --init` starts new rows (init_embeddings: mean or zero).
+    Demonstrations: the eval_demos split (split: strict) or the tasks' demonstration rows of
+    the train split (split: hrm). RUN_DIR is an ordinary run: `arcdata evaluate RUN DATASET`.
+    """
+    from .adapt import adapt, base_config
+    from .config import load
+
+    if (out_dir / "checkpoints" / "latest").exists():
+        raise click.UsageError(f"{out_dir} already holds a run; pass another --out")
+    source = _init_source(checkpoint, dataset)
+    config = load(config_file, list(overrides), base_config(source, steps, lr))
+    record = adapt(source, dataset, out_dir, config, score=score)
+    click.echo(
+        f"adapted {record['rows_fitted']} rows of {record['tasks']} tasks on "
+        f"{record['demonstration_examples']} demonstrations ({record['steps']} steps)"
+    )
+    for when in ("before", "after"):
+        m = record[f"demonstrations_{when}"]
+        if m:
+            click.echo(
+                f"demonstrations {when}: lm_loss {m['lm_loss']:.4f}, "
+                f"exact_accuracy {m['exact_accuracy']:.4f}"
+            )
+    click.echo(f"run directory: {out_dir}")
 
 
 @click.command("evaluate", cls=ArcdataCommand)

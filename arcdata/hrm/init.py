@@ -31,12 +31,23 @@ INIT_REPORT = "init.json"
 
 
 @dataclass
+class InitPlan:
+    """What a new run starts from: the checkpoint, this dataset's names (index = id, None when
+    unknown) and the ids that start fresh whatever their names (tasks being adapted)."""
+
+    source: Source
+    names: list[str] | None
+    fresh: list[int] = field(default_factory=list)
+
+
+@dataclass
 class RowReport:
     """What became of the puzzle table's rows (the blank, id 0, counted apart)."""
 
     by: str  # "name": matched by identifier name; "none": nothing carried
     carried: int = 0  # rows of this dataset that got the checkpoint's vector for their name
-    new: int = 0  # rows of this dataset the checkpoint has no vector for
+    new: int = 0  # rows of this dataset the checkpoint has no vector for (fresh ones included)
+    fresh: int = 0  # rows set fresh on purpose although their name may be in the checkpoint
     dropped: int = 0  # checkpoint rows whose names this dataset lacks
     blank: str = "fresh"  # "carried" or "fresh"
     new_rows: str = "zero"  # how the new rows were set
@@ -86,10 +97,13 @@ def initialise(
     source: Source,
     names: list[str] | None,
     init_embeddings: str = "mean",
+    fresh: list[int] | None = None,
 ) -> InitReport:
     """Copy ``source``'s weights into ``model`` (in place) and say what was copied.
 
-    ``names`` are this dataset's identifier names (index = id), or None when unknown.
+    ``names`` are this dataset's identifier names (index = id), or None when unknown. Ids in
+    ``fresh`` are new rows even when the checkpoint has their name (test-time adaptation fits
+    them from scratch), and their vectors do not count towards the mean.
     """
     if init_embeddings not in INIT_EMBEDDINGS:
         raise ConfigError(f"init_embeddings must be 'mean' or 'zero', not {init_embeddings!r}")
@@ -116,7 +130,7 @@ def initialise(
     report.copied = sorted(copied)
     if PUZZLE_TABLE in own:
         table = own[PUZZLE_TABLE]  # (N, ndim), the live buffer
-        report.rows = _carry_rows(table, source, names, init_embeddings, report)
+        report.rows = _carry_rows(table, source, names, init_embeddings, set(fresh or ()), report)
     elif PUZZLE_TABLE in source.state:
         report.skipped[PUZZLE_TABLE] = "this model has no puzzle embedding"
     return report
@@ -127,6 +141,7 @@ def _carry_rows(
     source: Source,
     names: list[str] | None,
     init_embeddings: str,
+    fresh: set[int],
     report: InitReport,
 ) -> RowReport:
     theirs = source.state.get(PUZZLE_TABLE)
@@ -146,7 +161,7 @@ def _carry_rows(
     with torch.no_grad():
         table.zero_()
         table[BLANK_ID] = theirs[BLANK_ID]  # id 0 is the blank in every layout
-    rows = RowReport("none", blank="carried")
+    rows = RowReport("none", blank="carried", fresh=len(fresh - {BLANK_ID}))
     if names is None or source.names is None:
         missing = "the checkpoint's" if source.names is None else "this dataset's"
         rows.new, rows.dropped = n_here, theirs.shape[0] - 1
@@ -169,7 +184,12 @@ def _carry_rows(
             "its identifiers.parquet does not belong to it (rebuild the dataset)"
         )
     index = {name: i for i, name in enumerate(source.names)}
-    pairs = [(i, index.get(name, -1)) for i, name in enumerate(names) if i != BLANK_ID]
+    pairs = [
+        (i, -1 if i in fresh else index.get(name, -1))
+        for i, name in enumerate(names)
+        if i != BLANK_ID
+    ]
+    rows.fresh = len(fresh - {BLANK_ID})
     here = torch.tensor([i for i, j in pairs if j >= 0], dtype=torch.long)
     there = torch.tensor([j for i, j in pairs if j >= 0], dtype=torch.long)
     new = torch.tensor([i for i, j in pairs if j < 0], dtype=torch.long)

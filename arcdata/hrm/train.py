@@ -51,12 +51,12 @@ from .distributed import (
 from .ema import EMA
 from .estimate import estimate, measured_line
 from .evaluate import evaluate
-from .init import dataset_names, initialise
+from .init import InitPlan, dataset_names, initialise
 from .layers import ReasoningModule
 from .logs import MetricsLog
 from .loss import act_loss
 from .optim import AdamAtan2, SparseSignSGD
-from .source import Source, resolve_source
+from .source import resolve_source
 
 
 def lr_scale(step: int, cfg: TrainConfig) -> float:
@@ -143,7 +143,7 @@ def train(
     config: TrainConfig | dict | None = None,
     out_dir: str | Path = "runs/hrm",
     resume: bool = False,
-    init_source: Source | None = None,
+    init: InitPlan | None = None,
 ) -> dict[str, Any]:
     """Train an HRM on a built dataset (or a stream factory).
 
@@ -154,14 +154,14 @@ def train(
     With ``resume`` the newest checkpoint in ``out_dir`` is restored (weights, optimisers, carry,
     RNG and stream position), so the run continues exactly as if it had not stopped.
 
-    With ``init`` set (a run dir or checkpoint; ``init_source`` when the caller resolved it
-    already) a new run starts from those weights (:func:`arcdata.hrm.init.initialise`) and
-    records what it copied in RUN_DIR/init.json.
+    With the ``init`` setting (a run dir or checkpoint) a new run starts from those weights
+    (:func:`arcdata.hrm.init.initialise`) and records what it copied in RUN_DIR/init.json;
+    ``init`` is the plan when the caller resolved the checkpoint already (or fresh rows).
     """
     cfg = config if isinstance(config, TrainConfig) else from_dict(config or {})
     info, device = setup(cfg.device)
     try:
-        return _train(dataset_dir, cfg, Path(out_dir), resume, info, device, init_source)
+        return _train(dataset_dir, cfg, Path(out_dir), resume, info, device, init)
     finally:
         teardown(info)
 
@@ -173,7 +173,7 @@ def _train(
     resume: bool,
     info: DistInfo,
     device: torch.device,
-    init_source: Source | None = None,
+    init: InitPlan | None = None,
 ) -> dict[str, Any]:
     if cfg.global_batch_size % info.world_size:
         raise ConfigError(
@@ -207,8 +207,10 @@ def _train(
     model = HRM(cfg.model).to(device)
     init_report = None
     if cfg.init and saved is None and info.is_main:  # other ranks receive it by broadcast
-        source = init_source or resolve_source(cfg.init, seq_len=cfg.model.seq_len)
-        init_report = initialise(model, source, dataset_names(dataset), cfg.init_embeddings)
+        if init is None:
+            source = resolve_source(cfg.init, seq_len=cfg.model.seq_len)
+            init = InitPlan(source, dataset_names(dataset))
+        init_report = initialise(model, init.source, init.names, cfg.init_embeddings, init.fresh)
     if info.active:
         broadcast_state(model)
     optimizer, sparse = build_optimizers(model, cfg)

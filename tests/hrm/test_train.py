@@ -134,7 +134,7 @@ def test_lr_schedule():
 def test_cli_builds_config_from_yaml_and_sets(tmp_path, monkeypatch):
     seen = {}
 
-    def fake_train(dataset, config, out_dir, resume=False, init_source=None):
+    def fake_train(dataset, config, out_dir, resume=False, init=None):
         seen.update(dataset=dataset, config=config, out_dir=out_dir, resume=resume)
         return {"step": 1, "eval": {"exact_accuracy": 0.5}, "train": {}}
 
@@ -158,7 +158,7 @@ def test_cli_builds_config_from_yaml_and_sets(tmp_path, monkeypatch):
 def test_cli_resume_takes_the_run_dir_and_its_saved_config(tmp_path, monkeypatch):
     seen = {}
 
-    def fake_train(dataset, config, out_dir, resume=False, init_source=None):
+    def fake_train(dataset, config, out_dir, resume=False, init=None):
         seen.update(config=config, out_dir=out_dir, resume=resume)
         return {"step": 1, "eval": {}, "train": {}}
 
