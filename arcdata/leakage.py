@@ -10,7 +10,8 @@ output alike), relabel the cells by first appearance (input then output, row-maj
 pipeline's fixed colours keeping their own value (augmentation never moves them, so a copy that
 moves them is not reachable); the key is the least of the 8. Two pairs are related by a D4
 transform and a colour permutation fixing the fixed colours exactly when their keys are equal.
-Keys are computed for all pairs of one shape at once, so 100k pairs cost well under a second.
+Keys are computed for runs of pairs at once (all 8 ids in one gather), so 100k pairs cost well
+under a second.
 """
 
 from __future__ import annotations
@@ -41,42 +42,41 @@ class PairRef:
         return {"task": self.task, "role": self.role, "pair": self.index}
 
 
-def _relabel(values: np.ndarray, fixed: np.ndarray) -> np.ndarray:
-    """[N, L] cells renamed by first appearance per row; colours in ``fixed`` keep their value."""
-    n, length = values.shape
-    colours = np.arange(10, dtype=np.uint8)
-    seen = values[:, :, None] == colours  # [N, L, 10]
-    first = np.where(seen.any(axis=1), seen.argmax(axis=1), length + 1)  # [N, 10]
-    first[:, fixed] = length + 2  # fixed colours rank after every free one (and keep values)
-    rank = np.argsort(np.argsort(first, axis=1, kind="stable"), axis=1)
+CHUNK_CELLS = 1 << 16
+"""Cells keyed per numpy pass: bounds the (8, cells, 10) first-appearance table to ~20 MB."""
+
+
+def _chunk_keys(pairs: list, fixed: np.ndarray) -> list[bytes]:
+    """Canonical keys of a run of pairs: all 8 dihedral images of every pair in one gather
+    (:func:`arcdata.augment.d4.cell_sources`), first appearances in one reduction."""
+    grids = [g for p in pairs for g in (p.input, p.output)]
+    n = len(pairs)
+    shapes = np.array([g.shape for g in grids], dtype=np.int64)  # (2N, 2)
+    values = np.concatenate([g.ravel() for g in grids])  # (L,) input then output, per pair
+    sizes = shapes[:, 0] * shapes[:, 1]
+    pair_sizes = sizes[0::2] + sizes[1::2]
+    starts = np.cumsum(pair_sizes) - pair_sizes
+    pair_of = np.repeat(np.arange(n), pair_sizes)  # (L,)
+    length = values.size
+    moved = values[d4.cell_sources(shapes)]  # (8, L): every pair under every D4 id
+    at = np.where(
+        moved[:, :, None] == np.arange(10, dtype=values.dtype),
+        np.arange(length, dtype=np.int32)[:, None],
+        np.int32(length + 1),  # absent colours rank after every present one
+    )  # (8, L, 10)
+    first = np.minimum.reduceat(at, starts, axis=1)  # (8, N, 10)
+    first[:, :, fixed] = length + 2  # fixed colours rank after every free one (and keep values)
+    rank = np.argsort(np.argsort(first, axis=2, kind="stable"), axis=2)
     names = (FREE_BASE + rank).astype(np.uint8)
-    names[:, fixed] = fixed.astype(np.uint8)
-    return np.take_along_axis(names, values.astype(np.int64), axis=1)
-
-
-def _lexicographic_min(best: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """Row-wise lexicographic minimum of two [N, K] uint8 arrays."""
-    differ = best != other
-    at = differ.argmax(axis=1)
-    rows = np.arange(len(best))
-    smaller = differ.any(axis=1) & (other[rows, at] < best[rows, at])
-    return np.where(smaller[:, None], other, best)
-
-
-def _group_keys(inputs: np.ndarray, outputs: np.ndarray, fixed: np.ndarray) -> list[bytes]:
-    """Canonical keys of N pairs that share their input shape and their output shape."""
-    n = len(inputs)
-    shapes, cells = [], []
-    for t in range(8):
-        a, b = d4.apply(inputs, t), d4.apply(outputs, t)  # [N, h, w] stacks at once
-        shapes.append(np.array([*a.shape[1:], *b.shape[1:]], dtype=np.uint8))
-        cells.append(np.concatenate([a.reshape(n, -1), b.reshape(n, -1)], axis=1))
-    named = _relabel(np.concatenate(cells), fixed).reshape(8, n, -1)  # one pass for all 8
-    best = None
-    for t in range(8):
-        key = np.concatenate([np.broadcast_to(shapes[t], (n, 4)), named[t]], axis=1)
-        best = key if best is None else _lexicographic_min(best, key)
-    return [row.tobytes() for row in best]
+    names[:, :, fixed] = fixed.astype(np.uint8)
+    named = names[np.arange(8)[:, None], pair_of, moved]  # (8, L) uint8
+    swap = np.array([d4.transposes_shape(t) for t in range(8)])[:, None, None]
+    moved_shapes = np.where(swap, shapes[None, :, ::-1], shapes[None]).astype(np.uint8)
+    pair_shapes = moved_shapes.reshape(8, n, 4)
+    keys = []
+    for i, (lo, hi) in enumerate(zip(starts.tolist(), (starts + pair_sizes).tolist(), strict=True)):
+        keys.append(min(pair_shapes[t, i].tobytes() + named[t, lo:hi].tobytes() for t in range(8)))
+    return keys
 
 
 def _exact_key(pair) -> bytes:
@@ -85,17 +85,21 @@ def _exact_key(pair) -> bytes:
 
 
 def canonical_keys(pairs: list, fixed_colours: list[int]) -> list[bytes]:
-    """One key per (input, output) pair; equal keys mean equal up to D4 and free colours."""
+    """One key per (input, output) pair; equal keys mean equal up to D4 and free colours.
+
+    A key is the pair's shapes and relabelled cells under the dihedral id that makes them
+    least (bytewise); pairs are keyed in runs of about :data:`CHUNK_CELLS` cells.
+    """
     fixed = np.array(sorted(set(fixed_colours)), dtype=np.int64)
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for i, p in enumerate(pairs):
-        groups[(p.input.shape, p.output.shape)].append(i)
-    keys: list[bytes] = [b""] * len(pairs)
-    for members in groups.values():
-        inputs = np.stack([pairs[i].input for i in members])
-        outputs = np.stack([pairs[i].output for i in members])
-        for i, key in zip(members, _group_keys(inputs, outputs, fixed), strict=True):
-            keys[i] = key
+    keys: list[bytes] = []
+    lo = cells = 0
+    for hi, p in enumerate(pairs):
+        cells += p.input.size + p.output.size
+        if cells >= CHUNK_CELLS:
+            keys.extend(_chunk_keys(pairs[lo : hi + 1], fixed))
+            lo, cells = hi + 1, 0
+    if lo < len(pairs):
+        keys.extend(_chunk_keys(pairs[lo:], fixed))
     return keys
 
 
