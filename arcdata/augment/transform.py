@@ -259,18 +259,19 @@ class Transform:
         starts = (np.cumsum(sizes) - sizes).tolist()
         for t in present:
             sel = np.flatnonzero(self.dihedral == t)
-            rows = self.row_maps[sel].astype(np.intp)[:, :, None]
-            cols = self.col_maps[sel].astype(np.intp)[:, None, :]
-            grids = [
-                sources[t][s : s + h * w].reshape((w, h) if d4.transposes_shape(t) else (h, w))
-                for (h, w), s in zip(shapes.tolist(), starts, strict=True)
-            ]
-            source = np.concatenate([m[rows, cols].reshape(len(sel), -1) for m in grids], axis=1)
+            moved = values[sources[t]]  # (L,) every grid under dihedral t
+            rows = self.row_maps[sel].astype(np.intp)[:, :, None]  # (S, h', 1)
+            cols = self.col_maps[sel].astype(np.intp)[:, None, :]  # (S, 1, w')
+            picked = []
+            for (h, w), s in zip(shapes.tolist(), starts, strict=True):
+                wide = h if d4.transposes_shape(t) else w  # the transformed grid's width
+                at = (s + rows * wide + cols).reshape(len(sel), -1)  # (S, h * w)
+                picked.append(moved[at])
+            cells = np.concatenate(picked, axis=1)  # (S, L) values before the colour map
             if idx is not None:
-                source = source[:, idx]
-            out[sel] = np.take_along_axis(
-                self.colour_maps[sel], values[source].astype(np.intp), axis=1
-            )
+                cells = cells[:, idx]
+            lookup = (np.arange(len(sel), dtype=np.int32) * 10)[:, None] + cells
+            out[sel] = self.colour_maps[sel].ravel()[lookup]
         return out
 
 
