@@ -99,7 +99,7 @@ def task_id_problem(task_id: str) -> str | None:
         return "task id is empty"
     if task_id == BLANK:
         return f"task id {BLANK!r} is the blank id's name"
-    if VERSION_RE.match(task_id):
+    if VERSION_RE.match(task_id) or SUSPECT_VERSION_RE.search(task_id):
         return (
             "task id reads as a version name (<task>_t<d>_<colour map>), so its name could "
             "collide with another task's version; rename the task"

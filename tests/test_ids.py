@@ -41,6 +41,7 @@ def test_the_issue_collision_is_refused():
     assert ids.version_name("x", t, 0, version=1) == "x_t1_0123456789"
     assert "version name" in ids.task_id_problem("x_t1_0123456789")
     assert "pair name" in ids.task_id_problem("x_train0")
+    assert "version name" in ids.task_id_problem("_t0_1")  # a malformed version suffix too
     assert ids.task_id_problem(ids.BLANK) and ids.task_id_problem("")
     assert ids.task_id_problem("007bbfc7") is None
     assert ids.task_id_problem("sudoku-extreme-s0-train-17") is None
