@@ -59,7 +59,7 @@ class Tables:
     given_bit: tuple[int, ...]  # option -> its bit position in the cell layout
     option_at: tuple[int, ...]  # bit -> option id (cell * n + digit - 1); -1 for open bits
     keep: tuple[int, ...]  # option -> the state bits that survive placing it
-    keep_at: tuple[int, ...]  # bit -> keep of its option
+    keep_after: tuple[int, ...]  # b -> keep of the option at bit b - 1 (0 for open bits)
     options_at: tuple[int, ...]  # b -> the option bits of the field whose open bit is b - 1
 
 
@@ -112,7 +112,7 @@ def tables(n: int) -> Tables:
         tuple(int(v) for v in pos[0]),
         option_at_t,
         tuple(keep),
-        tuple(keep[o] if o >= 0 else 0 for o in option_at_t),
+        (0,) + tuple(keep[o] if o >= 0 else 0 for o in option_at_t),
         tuple(
             ((1 << n) - 1) << (k - 1 - n) if k % w == 0 and k > 0 else 0
             for k in range(all_fields * w + 1)
@@ -143,18 +143,24 @@ def _search(
     """Depth-first search from a start state: (solved states, up to ``limit``; guesses).
 
     One node: place every forced option until none is left (propagation), stop on a dead end
-    or a solved grid, else branch on the open constraint with the fewest options. Propagation
-    and choice are written inline in one closure: a hard puzzle visits hundreds of nodes, each
-    only a few dozen big-int operations, so call overhead would be a large share of the time.
+    or a solved grid, else branch on the open constraint with the fewest options. The search
+    is one loop over an explicit stack of states, propagation and choice written inline, all
+    tables in local variables: a hard puzzle visits hundreds of nodes, each only a few dozen
+    big-int operations, so call and closure-lookup overhead would be a large share of the
+    time. Children are pushed in reverse branch order, so they are popped (and counted as
+    guesses) in the order a recursive search would visit them, and the search stops as soon
+    as ``limit`` solutions are found, as a recursive one returning all the way up would.
     """
     top, low, ones, fmask, n = t.top, t.low, t.ones, t.field_mask, t.n
     cells_top, option_at = t.cells_top, t.option_at
-    keep, keep_at, options_at = t.keep, t.keep_at, t.options_at
+    keep, keep_after, options_at = t.keep, t.keep_after, t.options_at
     solutions: list[int] = []
-    guesses = 0
-
-    def node(live: int) -> None:
-        nonlocal guesses
+    guesses = -1  # the start state is popped too, but is no guess
+    stack = [live]
+    pop, push = stack.pop, stack.append
+    while stack:
+        live = pop()
+        guesses += 1
         # propagation: place every single of a sweep (highest field first); placing one
         # clears its option's four open bits, so the same option found in another layout is
         # not placed twice. An open field without options is a dead end, met in this loop (it
@@ -166,47 +172,53 @@ def _search(
             # options but the lowest, a closed field (one option, no open bit) and an open
             # field without options become empty; no field is ever empty, so nothing borrows
             y = live & (live - ones)
-            z = (y & low) + low  # open bit set in every open field with two or more options
-            single = (live ^ z) & top  # open fields with at most one option
+            # open bit of z set in every open field with two or more options, so single
+            # holds the open fields with at most one option
+            single = (live ^ ((y & low) + low)) & top
             if not single:
                 break
             while single:
+                # an open constraint with no option left gives f = 0, whose keep is 0: the
+                # state empties, which ends the sweep and marks the dead end
                 f = live & options_at[single.bit_length()]
-                if not f:
-                    return  # an open constraint has no option left
-                live &= keep_at[f.bit_length() - 1]
+                live &= keep_after[f.bit_length()]
                 single &= live
+            if not live:
+                break
+        if not live:
+            continue
         if not live & cells_top:
             solutions.append(live)
-            return
+            if len(solutions) >= limit:
+                break
+            continue
         # choice: every open field holds its open bit and one option fewer than it has (two or
         # more); each round removes one more lowest option, and the first round that leaves
         # an open field with its open bit alone found the minimum (the lowest such field
         # breaks ties)
         for _ in range(n):
             y &= (y | top) - ones  # no borrow out of the closed fields, already empty
-            z = (y & low) + low
-            emptied = (y ^ z) & top  # open fields left with their open bit alone
+            emptied = (y ^ ((y & low) + low)) & top  # open fields left with their open bit alone
             if emptied:
                 break
         else:
             raise AssertionError("no open constraint on an unsolved grid")
-        start = (emptied ^ (emptied - 1)).bit_length() - 1 - n
+        start = (emptied & -emptied).bit_length() - 1 - n
         f = (live >> start) & fmask
-        opts = []
-        while f:
-            lsb = f & -f
-            f ^= lsb
-            opts.append(option_at[start + lsb.bit_length() - 1])
-        if rng is not None:
-            opts = [opts[i] for i in rng.permutation(len(opts))]
-        for o in opts:
-            guesses += 1
-            node(live & keep[o])
-            if len(solutions) >= limit:
-                return
-
-    node(live)
+        if rng is None:
+            # highest option pushed first, so the lowest is popped (tried) first
+            while f:
+                k = f.bit_length()
+                f ^= 1 << (k - 1)
+                push(live & keep_after[start + k])
+        else:
+            opts = []
+            while f:
+                lsb = f & -f
+                f ^= lsb
+                opts.append(option_at[start + lsb.bit_length() - 1])
+            for i in rng.permutation(len(opts))[::-1].tolist():
+                push(live & keep[opts[i]])
     return solutions, guesses
 
 
