@@ -55,7 +55,7 @@ def test_demonstrations_of_both_split_layouts(strict_arc, arc_dirs, tmp_path):
 
 def test_adaptation_fits_the_rows_improves_the_demos_and_freezes_the_network(strict_arc, tmp_path):
     source = _source()
-    record = _adapt(source, strict_arc, tmp_path / "run", steps=30, score=True)
+    record = _adapt(source, strict_arc, tmp_path / "run", steps=15, score=True)
     after = record["model"].state_dict()
     for key, value in source.state.items():
         if key != PUZZLE_TABLE:
@@ -86,9 +86,9 @@ def _poison_test_split(dataset: Path, out: Path) -> Path:
 
 def test_test_outputs_are_never_read(strict_arc, tmp_path):
     source = _source()
-    clean = _adapt(source, strict_arc, tmp_path / "a")["model"].state_dict()
+    clean = _adapt(source, strict_arc, tmp_path / "a", steps=4)["model"].state_dict()
     poisoned = _poison_test_split(strict_arc, tmp_path / "poisoned")
-    again = _adapt(source, poisoned, tmp_path / "b")["model"].state_dict()
+    again = _adapt(source, poisoned, tmp_path / "b", steps=4)["model"].state_dict()
     assert torch.equal(clean[PUZZLE_TABLE], again[PUZZLE_TABLE])  # bitwise
 
 
