@@ -157,7 +157,7 @@ def _search(
     solutions: list[int] = []
     guesses = -1  # the start state is popped too, but is no guess
     stack = [live]
-    pop, push = stack.pop, stack.append
+    pop, push, bits = stack.pop, stack.append, int.bit_length
     while stack:
         live = pop()
         guesses += 1
@@ -180,8 +180,8 @@ def _search(
             while single:
                 # an open constraint with no option left gives f = 0, whose keep is 0: the
                 # state empties, which ends the sweep and marks the dead end
-                f = live & options_at[single.bit_length()]
-                live &= keep_after[f.bit_length()]
+                f = live & options_at[bits(single)]
+                live &= keep_after[bits(f)]
                 single &= live
             if not live:
                 break
