@@ -21,6 +21,7 @@ LAZY_COMMANDS = {
     "train": "arcdata.hrm.cli:train_cmd",
     "evaluate": "arcdata.hrm.cli:evaluate_cmd",
     "report": "arcdata.hrm.cli:report_cmd",
+    "adapt": "arcdata.hrm.cli:adapt_cmd",
 }
 """Commands living in heavier modules (torch): imported only when used, so that ``arcdata
 build`` starts fast and its process stays small."""

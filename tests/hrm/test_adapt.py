@@ -113,7 +113,6 @@ def test_pair_and_none_ids_are_refused(strict_arc, tmp_path, granularity):
 
 def test_adapt_command_then_evaluate(strict_arc, tmp_path):
     from arcdata.cli import main
-    from arcdata.hrm.cli import adapt_cmd
 
     torch.manual_seed(6)
     ref = HRM(tiny_config(vocab_size=12, seq_len=900, num_puzzle_identifiers=4))
@@ -121,7 +120,7 @@ def test_adapt_command_then_evaluate(strict_arc, tmp_path):
     run = tmp_path / "run"
     args = [str(path), str(strict_arc), "--out", str(run), "--steps", "3", "--lr", "0.05"]
     sets = ["--set", "global_batch_size=8", "--set", "progress=false", "--no-score"]
-    res = CliRunner().invoke(adapt_cmd, [*args, *sets])
+    res = CliRunner().invoke(main, ["adapt", *args, *sets])  # as a user types it
     assert res.exit_code == 0, res.output
     assert "adapted 8 rows of 2 tasks" in res.output
     init = json.loads((run / "init.json").read_text())
@@ -132,10 +131,10 @@ def test_adapt_command_then_evaluate(strict_arc, tmp_path):
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "rep" / "metrics.json").read_text())["tasks"] == 2
-    res = CliRunner().invoke(adapt_cmd, [*args, "--set", "freeze=none", *sets[:4]])
+    res = CliRunner().invoke(main, ["adapt", *args, "--set", "freeze=none", *sets[:4]])
     assert res.exit_code != 0 and "already holds a run" in res.output
     res = CliRunner().invoke(
-        adapt_cmd, [str(path), str(strict_arc), "--out", str(tmp_path / "r2"), "--set",
-                    "freeze=none"]
+        main, ["adapt", str(path), str(strict_arc), "--out", str(tmp_path / "r2"), "--set",
+               "freeze=none"]
     )  # fmt: skip
     assert res.exit_code == 2 and "always freezes the network" in res.output
