@@ -14,6 +14,7 @@ import yaml
 from arcdata.builder.collect import read_tasks
 from arcdata.builder.idmap import attach as attach_map
 from arcdata.builder.units import pack_units
+from arcdata.ids import id_count
 
 
 def describe_build(config: dict, out: Path, overwrite: bool = False) -> str:
@@ -33,7 +34,7 @@ def describe_build(config: dict, out: Path, overwrite: bool = False) -> str:
         # The map names every version: the counts and rows are exact, not bounds.
         counts = [len(plan) for plan in idmap.plan(read.tasks)[0]]
         rows = sum(len(t.pairs()) * c for t, c in zip(read.tasks, counts, strict=True))
-        reserved = len(idmap.names) - 1 - (sum(counts) if config["ids"] == "version" else rows)
+        reserved = len(idmap.names) - id_count(config["ids"], len(read.tasks), sum(counts), rows)
         versions_line = (
             f"versions: {sum(counts):,} in all, as the identifier map names them "
             f"({config['identifiers']['path']}; {reserved:,} of its ids reserved with no rows)"

@@ -128,6 +128,22 @@ class SplitArrays:
     def num_rows(self) -> int:
         return len(self.task_index)
 
+    def encode(
+        self, kind: str, canvas: Canvas, windows: np.ndarray, rows: slice, out: np.ndarray
+    ) -> None:
+        """Encode rows ``rows`` of the ``kind`` ("input" or "output") grids into ``out``, with
+        ``windows = canvas.windows(self.<kind>_cells)`` made once per split: the one place the
+        stream's cache and the exporter turn stored rows into token rows."""
+        canvas.encode(
+            windows,
+            getattr(self, f"{kind}_start")[rows],
+            getattr(self, f"{kind}_h")[rows],
+            getattr(self, f"{kind}_w")[rows],
+            self.offset_r[rows],
+            self.offset_c[rows],
+            out,
+        )
+
 
 FIELDS = ("embedding_id", "task_index", "version", "pair_index")
 """The per-row fields a batch carries, the columns of :attr:`TokenArrays.fields`."""
@@ -418,15 +434,7 @@ def token_chunks(
         out = {}
         for kind, canvas in canvases.items():
             out[kind] = buffers[kind][: rows.stop - lo]
-            canvas.encode(
-                windows[kind],
-                getattr(arrays, f"{kind}_start")[rows],
-                getattr(arrays, f"{kind}_h")[rows],
-                getattr(arrays, f"{kind}_w")[rows],
-                arrays.offset_r[rows],
-                arrays.offset_c[rows],
-                out[kind],
-            )
+            arrays.encode(kind, canvas, windows[kind], rows, out[kind])
         yield rows, out["input"], out["output"]
 
 

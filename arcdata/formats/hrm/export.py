@@ -110,15 +110,7 @@ def _encode(arrays: SplitArrays, canvas: Canvas, writer: RowWriter) -> None:
         sl = slice(lo, min(lo + writer.chunk_rows, n))
         for kind, key in (("input", "inputs"), ("output", "labels")):
             out = writer.buffer(key, sl.stop - sl.start)
-            canvas.encode(
-                windows[kind],
-                getattr(arrays, f"{kind}_start")[sl],
-                getattr(arrays, f"{kind}_h")[sl],
-                getattr(arrays, f"{kind}_w")[sl],
-                arrays.offset_r[sl],
-                arrays.offset_c[sl],
-                out,
-            )
+            arrays.encode(kind, canvas, windows[kind], sl, out)
             writer.put(key, out)
 
 
